@@ -1,0 +1,9 @@
+DROP TABLE post_revisions;
+DROP TABLE votes;
+DROP TABLE comments;
+DROP TABLE post_tags;
+DROP TABLE tags;
+DROP TABLE posts;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE users;

@@ -1,0 +1,123 @@
+//! Portable schema shared by SQLite and PostgreSQL (BigInt ids, Text, UTC timestamps without zone).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        username_lower -> Text,
+        email -> Text,
+        email_lower -> Text,
+        password_hash -> Text,
+        role -> Text,
+        reputation -> BigInt,
+        about -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        kind -> Text,
+        question_id -> Nullable<BigInt>,
+        author_id -> BigInt,
+        title -> Nullable<Text>,
+        slug -> Text,
+        body_md -> Text,
+        body_html -> Text,
+        score -> BigInt,
+        view_count -> BigInt,
+        answer_count -> BigInt,
+        accepted_answer_id -> Nullable<BigInt>,
+        source -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_activity_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        name -> Text,
+        question_count -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_tags (post_id, tag_id) {
+        post_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        author_id -> BigInt,
+        body_md -> Text,
+        body_html -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    votes (user_id, post_id) {
+        user_id -> BigInt,
+        post_id -> BigInt,
+        value -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_revisions (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        revision -> Integer,
+        author_id -> BigInt,
+        title -> Nullable<Text>,
+        body_md -> Text,
+        tags -> Text,
+        summary -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(posts -> users (author_id));
+diesel::joinable!(comments -> users (author_id));
+diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(post_tags -> posts (post_id));
+diesel::joinable!(post_tags -> tags (tag_id));
+diesel::joinable!(votes -> posts (post_id));
+diesel::joinable!(post_revisions -> users (author_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users, sessions, api_tokens, posts, tags, post_tags, comments, votes, post_revisions,
+);

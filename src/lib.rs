@@ -1,0 +1,13 @@
+//! Nave: a self-hosted hub-and-spoke community Q&A forum.
+
+pub mod accounts;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod markdown;
+pub mod qa;
+pub mod seed;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,151 @@
+//! Reading a thread: the question, its answers and all comments, in four queries.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::posts::CommentView;
+use super::{question_path, tags, votes, Post, Time, UserRef, ANSWER};
+use crate::accounts::User;
+use crate::db::schema::{comments, posts, users};
+use crate::db::DbConnection;
+use crate::error::Result;
+
+/// A question or an answer as shown in a thread.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PostView {
+    pub id: i64,
+    pub kind: String,
+    pub question_id: i64,
+    pub title: Option<String>,
+    /// Public URL path of this post (answers: the thread path with `#answer-ID`).
+    pub path: String,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub score: i64,
+    pub author: UserRef,
+    pub created: Time,
+    pub updated: Time,
+    pub edited: bool,
+    pub is_accepted: bool,
+    /// The viewer's vote: 1, -1 or 0.
+    pub viewer_vote: i32,
+    pub source: String,
+    pub comments: Vec<CommentView>,
+}
+
+/// A whole thread.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ThreadView {
+    pub question: PostView,
+    pub slug: String,
+    pub tags: Vec<String>,
+    pub view_count: i64,
+    pub answer_count: i64,
+    pub accepted_answer_id: Option<i64>,
+    pub last_activity: Time,
+    pub version: i64,
+    pub answers: Vec<PostView>,
+}
+
+fn view(p: Post, author: &User, thread_path: &str, accepted: Option<i64>) -> PostView {
+    let path = if p.kind == ANSWER { format!("{thread_path}#answer-{}", p.id) } else { thread_path.to_string() };
+    PostView {
+        id: p.id,
+        question_id: p.thread_id(),
+        title: p.title,
+        path,
+        body_markdown: p.body_md,
+        body_html: p.body_html,
+        score: p.score,
+        author: author.into(),
+        created: p.created_at.into(),
+        updated: p.updated_at.into(),
+        edited: p.updated_at > p.created_at,
+        is_accepted: accepted == Some(p.id),
+        viewer_vote: 0,
+        source: p.source,
+        kind: p.kind,
+        comments: Vec::new(),
+    }
+}
+
+/// Loads a thread for `viewer` (whose votes are marked). `None` when no such question exists.
+pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> Result<Option<ThreadView>> {
+    let row: Option<(Post, User)> = posts::table
+        .inner_join(users::table)
+        .filter(posts::id.eq(question_id))
+        .filter(posts::kind.eq(super::QUESTION))
+        .select((Post::as_select(), User::as_select()))
+        .first(conn)
+        .optional()?;
+    let Some((q, q_author)) = row else { return Ok(None) };
+    let path = question_path(q.id, &q.slug);
+    let accepted = q.accepted_answer_id;
+    let answers: Vec<(Post, User)> = posts::table
+        .inner_join(users::table)
+        .filter(posts::question_id.eq(q.id))
+        .order((posts::score.desc(), posts::created_at.asc()))
+        .select((Post::as_select(), User::as_select()))
+        .load(conn)?;
+    let mut all_ids: Vec<i64> = answers.iter().map(|(a, _)| a.id).collect();
+    all_ids.push(q.id);
+    let comment_rows: Vec<(i64, i64, String, String, NaiveDateTime, User)> = comments::table
+        .inner_join(users::table)
+        .filter(comments::post_id.eq_any(&all_ids))
+        .order(comments::created_at.asc())
+        .select((comments::id, comments::post_id, comments::body_md, comments::body_html, comments::created_at, User::as_select()))
+        .load(conn)?;
+    let my_votes = match viewer {
+        Some(uid) => votes::of_user(conn, uid, &all_ids)?,
+        None => HashMap::new(),
+    };
+    let tag_names = tags::names_for(conn, &[q.id])?.remove(&q.id).unwrap_or_default();
+
+    let mut by_post: HashMap<i64, Vec<CommentView>> = HashMap::new();
+    for (id, post_id, md, html, created, user) in comment_rows {
+        by_post.entry(post_id).or_default().push(CommentView {
+            id,
+            post_id,
+            body_markdown: md,
+            body_html: html,
+            author: (&user).into(),
+            created: created.into(),
+        });
+    }
+    let finish = |mut v: PostView, by_post: &mut HashMap<i64, Vec<CommentView>>| {
+        v.comments = by_post.remove(&v.id).unwrap_or_default();
+        v.viewer_vote = my_votes.get(&v.id).copied().unwrap_or(0);
+        v
+    };
+    let (slug, view_count, answer_count, last_activity, version) =
+        (q.slug.clone(), q.view_count, q.answer_count, q.last_activity_at, q.version);
+    let question = finish(view(q, &q_author, &path, accepted), &mut by_post);
+    let mut answer_views: Vec<PostView> =
+        answers.into_iter().map(|(a, u)| finish(view(a, &u, &path, accepted), &mut by_post)).collect();
+    // The accepted answer comes first, then by score.
+    answer_views.sort_by_key(|a| !a.is_accepted);
+    Ok(Some(ThreadView {
+        question,
+        slug,
+        tags: tag_names,
+        view_count,
+        answer_count,
+        accepted_answer_id: accepted,
+        last_activity: last_activity.into(),
+        version,
+        answers: answer_views,
+    }))
+}
+
+/// Adds buffered view counts (flushed periodically, so a page view is not a write).
+pub fn add_views(conn: &mut DbConnection, counts: &HashMap<i64, i64>) -> Result<()> {
+    conn.transaction(|conn| {
+        for (id, n) in counts {
+            diesel::update(posts::table.find(id)).set(posts::view_count.eq(posts::view_count + n)).execute(conn)?;
+        }
+        Ok(())
+    })
+}

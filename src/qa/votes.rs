@@ -1,0 +1,73 @@
+//! Votes: one per user per post, up or down, changeable and retractable; never on your own post.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::accounts::{now, User};
+use crate::db::schema::{posts, votes};
+use crate::db::DbConnection;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VoteOutcome {
+    pub post_id: i64,
+    /// The post's score after the vote.
+    pub score: i64,
+    /// The caller's vote now: 1, -1 or 0 (none).
+    pub value: i32,
+}
+
+/// Sets the user's vote on a post to `value` (1, -1, or 0 to retract) and keeps the score in step.
+pub fn cast(conn: &mut DbConnection, user: &User, post_id: i64, value: i32) -> Result<VoteOutcome> {
+    if !(-1..=1).contains(&value) {
+        return Err(Error::field("value", "A vote is 1 (up), -1 (down) or 0 (retract)."));
+    }
+    conn.transaction(|conn| {
+        let post = super::posts::find(conn, post_id)?;
+        if post.author_id == user.id {
+            return Err(Error::forbidden("own_post", "You cannot vote on your own post."));
+        }
+        let old: i32 = votes::table
+            .find((user.id, post.id))
+            .select(votes::value)
+            .first(conn)
+            .optional()?
+            .unwrap_or(0);
+        if old != value {
+            diesel::delete(votes::table.find((user.id, post.id))).execute(conn)?;
+            if value != 0 {
+                diesel::insert_into(votes::table)
+                    .values((
+                        votes::user_id.eq(user.id),
+                        votes::post_id.eq(post.id),
+                        votes::value.eq(value),
+                        votes::created_at.eq(now()),
+                    ))
+                    .execute(conn)?;
+            }
+            let delta = i64::from(value - old);
+            diesel::update(posts::table.find(post.id))
+                .set((posts::score.eq(posts::score + delta), posts::version.eq(posts::version + 1)))
+                .execute(conn)?;
+            if post.thread_id() != post.id {
+                diesel::update(posts::table.find(post.thread_id())).set(posts::version.eq(posts::version + 1)).execute(conn)?;
+            }
+        }
+        let score: i64 = posts::table.find(post.id).select(posts::score).first(conn)?;
+        Ok(VoteOutcome { post_id: post.id, score, value })
+    })
+}
+
+/// The user's votes on these posts.
+pub fn of_user(conn: &mut DbConnection, user_id: i64, post_ids: &[i64]) -> Result<std::collections::HashMap<i64, i32>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in post_ids.chunks(500) {
+        let rows: Vec<(i64, i32)> = votes::table
+            .filter(votes::user_id.eq(user_id))
+            .filter(votes::post_id.eq_any(chunk))
+            .select((votes::post_id, votes::value))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}

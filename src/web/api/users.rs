@@ -1,0 +1,64 @@
+//! API: sign-up, tokens, users.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::types::{SignupRequest, TokenRequest, TokenResponse, UserJson};
+use crate::accounts::{tokens, users};
+use crate::domain::Role;
+use crate::error::Error;
+use crate::web::auth::ApiJson;
+use crate::web::error::{ApiError, Problem};
+use crate::web::pages::accounts::{authenticate, parse_signup, register};
+use crate::web::{client_ip, AppState};
+
+/// Sign up.
+#[utoipa::path(post, path = "/api/v1/users", request_body = SignupRequest, tag = "users",
+    responses((status = 201, body = UserJson), (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn create_user(state: web::Data<AppState>, req: HttpRequest, ApiJson(body): ApiJson<SignupRequest>) -> Result<HttpResponse, ApiError> {
+    let (u, m, p) = parse_signup(&body.username, &body.email, &body.password).map_err(Error::Validation)?;
+    state.limits.signup(client_ip(&req))?;
+    let user = register(&state, u, m, p, Role::User).await?;
+    let json = UserJson::new(&state, &user);
+    Ok(HttpResponse::Created().insert_header(("Location", json.url.clone())).json(json))
+}
+
+/// Exchange a log-in and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest, tag = "users",
+    responses((status = 201, body = TokenResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
+pub async fn create_token(state: web::Data<AppState>, req: HttpRequest, ApiJson(body): ApiJson<TokenRequest>) -> Result<HttpResponse, ApiError> {
+    state.limits.login(client_ip(&req))?;
+    let user = authenticate(&state, body.login, body.password).await.map_err(|e| match e {
+        Error::Forbidden { .. } => Error::Unauthenticated,
+        other => other,
+    });
+    let user = match user {
+        Ok(u) => u,
+        Err(Error::Unauthenticated) => {
+            return Ok(crate::web::error::problem_response(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                "Wrong username, e-mail or password.".into(),
+                Vec::new(),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let uid = user.id;
+    let token = state.db(move |c| tokens::create(c, uid)).await?;
+    Ok(HttpResponse::Created().json(TokenResponse { token, user: UserJson::new(&state, &user) }))
+}
+
+/// A user by id or username.
+#[utoipa::path(get, path = "/api/v1/users/{user}", tag = "users",
+    params(("user" = String, Path, description = "numeric id or username")),
+    responses((status = 200, body = UserJson), (status = 404, body = Problem)))]
+pub async fn get_user(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let user = state
+        .db(move |c| match key.parse::<i64>() {
+            Ok(id) => users::find(c, id),
+            Err(_) => users::find_by_username(c, &key),
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserJson::new(&state, &user)))
+}

@@ -1,0 +1,206 @@
+//! Sign-up, log-in, log-out and public profiles.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::accounts::{self, passwords, users};
+use crate::domain::{Email, FieldErrors, Password, Role, Username};
+use crate::error::Error;
+use crate::qa::listing;
+use crate::web::auth::{self, CsrfForm, Viewer};
+use crate::web::error::PageError;
+use crate::web::{client_ip, templates, AppState};
+
+#[derive(Debug, Deserialize, Default, serde::Serialize)]
+#[serde(default)]
+pub struct LoginForm {
+    pub login: String,
+    #[serde(skip_serializing)]
+    pub password: String,
+    pub next: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct NextQuery {
+    pub next: Option<String>,
+}
+
+/// Only same-site paths are followed after log-in.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+fn login_page(state: &AppState, viewer: &Viewer, form: &LoginForm, error: Option<String>, status: StatusCode) -> Result<HttpResponse, PageError> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("form", form);
+    ctx.insert("error", &error);
+    templates::page(state, viewer, "login.html", ctx, status)
+}
+
+pub async fn login_form(state: web::Data<AppState>, viewer: Viewer, q: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
+    let form = LoginForm { next: q.next.clone().unwrap_or_default(), ..Default::default() };
+    login_page(&state, &viewer, &form, None, StatusCode::OK)
+}
+
+/// Checks a log-in and password off the async threads; the same answer for an unknown user
+/// and a wrong password.
+pub async fn authenticate(state: &AppState, login: String, password: String) -> Result<accounts::User, Error> {
+    let user = state.db(move |c| users::find_by_login(c, &login)).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = web::block(move || passwords::verify(&password, hash.as_deref()))
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("password check failed: {e}")))?;
+    match (ok, user) {
+        (true, Some(u)) => Ok(u),
+        _ => Err(Error::forbidden("bad_credentials", "Wrong username, e-mail or password.")),
+    }
+}
+
+/// Starts a session: new session cookie and a new CSRF cookie, then redirect.
+async fn start_session(state: &AppState, req: &HttpRequest, user_id: i64, next: &str) -> Result<HttpResponse, PageError> {
+    let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    // A session that was active before log-in is ended so its id cannot be reused.
+    if let Some(old) = req.cookie(auth::SESSION_COOKIE).map(|c| crate::accounts::hash_secret(c.value())) {
+        state.db(move |c| accounts::sessions::delete(c, &old)).await?;
+    }
+    let token = state.db(move |c| accounts::sessions::create(c, user_id, &ua)).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", safe_next(next)))
+        .cookie(auth::session_cookie(state, token))
+        .cookie(auth::csrf_cookie(state, accounts::random_token()))
+        .finish())
+}
+
+pub async fn login(state: web::Data<AppState>, viewer: Viewer, req: HttpRequest, CsrfForm(form): CsrfForm<LoginForm>) -> Result<HttpResponse, PageError> {
+    if let Err(e) = state.limits.login(client_ip(&req)) {
+        let (status, _, message) = crate::web::error::classify(&e);
+        return login_page(&state, &viewer, &form, Some(message), status);
+    }
+    match authenticate(&state, form.login.clone(), form.password.clone()).await {
+        Ok(user) => start_session(&state, &req, user.id, &form.next).await,
+        Err(Error::Forbidden { message, .. }) => login_page(&state, &viewer, &form, Some(message), StatusCode::UNAUTHORIZED),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, Default, serde::Serialize)]
+#[serde(default)]
+pub struct SignupForm {
+    pub username: String,
+    pub email: String,
+    #[serde(skip_serializing)]
+    pub password: String,
+}
+
+/// Validates a sign-up; the error lists every field that is wrong.
+pub fn parse_signup(username: &str, email: &str, password: &str) -> Result<(Username, Email, Password), FieldErrors> {
+    let mut e = FieldErrors::new();
+    let u = e.check("username", Username::parse(username));
+    let m = e.check("email", Email::parse(email));
+    let p = e.check("password", Password::parse(password, username));
+    match (u, m, p) {
+        (Some(u), Some(m), Some(p)) => Ok((u, m, p)),
+        _ => Err(e),
+    }
+}
+
+/// Creates an account (hashing off the async threads).
+pub async fn register(state: &AppState, username: Username, email: Email, password: Password, role: Role) -> Result<accounts::User, Error> {
+    let hash = web::block(move || passwords::hash(password.as_str()))
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing failed: {e}")))??;
+    state.db(move |c| users::create(c, &username, &email, &hash, role)).await
+}
+
+fn signup_page(state: &AppState, viewer: &Viewer, form: &SignupForm, errors: &FieldErrors, status: StatusCode) -> Result<HttpResponse, PageError> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("form", form);
+    ctx.insert("errors", &errors.by_field());
+    templates::page(state, viewer, "signup.html", ctx, status)
+}
+
+pub async fn signup_form(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    signup_page(&state, &viewer, &SignupForm::default(), &FieldErrors::new(), StatusCode::OK)
+}
+
+pub async fn signup(state: web::Data<AppState>, viewer: Viewer, req: HttpRequest, CsrfForm(form): CsrfForm<SignupForm>) -> Result<HttpResponse, PageError> {
+    let (u, m, p) = match parse_signup(&form.username, &form.email, &form.password) {
+        Ok(v) => v,
+        Err(e) => return signup_page(&state, &viewer, &form, &e, StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    if let Err(e) = state.limits.signup(client_ip(&req)) {
+        let (status, _, message) = crate::web::error::classify(&e);
+        let mut fe = FieldErrors::new();
+        fe.add("form", message);
+        return signup_page(&state, &viewer, &form, &fe, status);
+    }
+    match register(&state, u, m, p, Role::User).await {
+        Ok(user) => start_session(&state, &req, user.id, "/").await,
+        Err(Error::Validation(e)) => signup_page(&state, &viewer, &form, &e, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct Empty {}
+
+pub async fn logout(state: web::Data<AppState>, viewer: Viewer, CsrfForm(_): CsrfForm<Empty>) -> Result<HttpResponse, PageError> {
+    if let Some(s) = viewer.session.clone() {
+        state.db(move |c| accounts::sessions::delete(c, &s.id_hash)).await?;
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/"))
+        .cookie(auth::removal_cookie(auth::SESSION_COOKIE))
+        .finish())
+}
+
+pub async fn logout_everywhere(state: web::Data<AppState>, viewer: Viewer, CsrfForm(_): CsrfForm<Empty>) -> Result<HttpResponse, PageError> {
+    let user = viewer.require()?.clone();
+    state.db(move |c| accounts::sessions::delete_all_for_user(c, user.id)).await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/login"))
+        .cookie(auth::removal_cookie(auth::SESSION_COOKIE))
+        .finish())
+}
+
+pub async fn profile(state: web::Data<AppState>, viewer: Viewer, path: web::Path<(i64, String)>) -> Result<HttpResponse, PageError> {
+    let (id, name) = path.into_inner();
+    let (user, questions, answered, nq, na) = state
+        .db(move |c| {
+            let u = users::find(c, id)?;
+            Ok((
+                u,
+                listing::by_author(c, id, 10)?,
+                listing::answered_by(c, id, 10)?,
+                listing::count_by_author(c, id, crate::qa::QUESTION)?,
+                listing::count_by_author(c, id, crate::qa::ANSWER)?,
+            ))
+        })
+        .await?;
+    if user.username != name {
+        return Ok(HttpResponse::MovedPermanently().insert_header(("Location", user.path())).finish());
+    }
+    let mut ctx = tera::Context::new();
+    ctx.insert("profile", &crate::qa::UserRef::from(&user));
+    ctx.insert("about", &user.about);
+    ctx.insert("member_since", &crate::qa::Time::from(user.created_at));
+    ctx.insert("last_seen", &crate::qa::Time::from(user.last_seen_at));
+    ctx.insert("questions", &questions);
+    ctx.insert("answered", &answered);
+    ctx.insert("question_count", &nq);
+    ctx.insert("answer_count", &na);
+    ctx.insert("canonical", &state.url(&user.path()));
+    ctx.insert("is_self", &(viewer.user_id() == Some(user.id)));
+    templates::ok(&state, &viewer, "profile.html", ctx)
+}
+
+pub async fn profile_without_name(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+    let id = path.into_inner();
+    let user = state.db(move |c| users::find(c, id)).await?;
+    Ok(HttpResponse::MovedPermanently().insert_header(("Location", user.path())).finish())
+}
