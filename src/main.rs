@@ -69,7 +69,9 @@ fn run() -> anyhow::Result<()> {
             println!("applied {} migration(s)", applied.len());
             Ok(())
         }
-        Command::User { command: UserCommand::Create { name, email, role } } => create_user(&settings, &name, &email, &role),
+        Command::User { command: UserCommand::Create { name, email, role } } => {
+            create_user(&settings, &name, &email, &role)
+        }
         Command::SeedDemo(opts) => {
             let url = DbUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
             db::run_migrations(&url)?;
@@ -114,7 +116,8 @@ fn create_user(settings: &Settings, name: &str, email: &str, role: &str) -> anyh
     db::run_migrations(&url)?;
     let mut conn = db::establish(&url)?;
     let hash = nave::accounts::passwords::hash(password.as_str())?;
-    let user = nave::accounts::users::create(&mut conn, &username, &email, &hash, role).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user =
+        nave::accounts::users::create(&mut conn, &username, &email, &hash, role).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("created {} {} (id {})", user.role, user.username, user.id);
     Ok(())
 }

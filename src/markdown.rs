@@ -57,7 +57,9 @@ mod tests {
 
     #[test]
     fn dangerous_url_schemes_are_removed() {
-        let html = render("[x](javascript:alert(1)) [y](data:text/html;base64,PHNjcmlwdD4=) <a href=\"JaVaScRiPt:alert(1)\">z</a>");
+        let html = render(
+            "[x](javascript:alert(1)) [y](data:text/html;base64,PHNjcmlwdD4=) <a href=\"JaVaScRiPt:alert(1)\">z</a>",
+        );
         assert!(!html.to_lowercase().contains("javascript:"), "{html}");
         assert!(!html.contains("data:"), "{html}");
     }

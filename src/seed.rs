@@ -63,7 +63,18 @@ impl fmt::Display for SeedReport {
     }
 }
 
-const PRODUCTS: &[&str] = &["router", "mesh extender", "mobile app", "smart plug", "thermostat", "doorbell camera", "web dashboard", "billing portal", "desktop client", "voice assistant"];
+const PRODUCTS: &[&str] = &[
+    "router",
+    "mesh extender",
+    "mobile app",
+    "smart plug",
+    "thermostat",
+    "doorbell camera",
+    "web dashboard",
+    "billing portal",
+    "desktop client",
+    "voice assistant",
+];
 const PROBLEMS: &[&str] = &[
     "keeps disconnecting every few minutes",
     "will not pair after the latest firmware update",
@@ -76,8 +87,25 @@ const PROBLEMS: &[&str] = &[
     "reports an error code E42 on start-up",
     "is very slow over the guest network",
 ];
-const TAGS: &[&str] = &["wifi", "firmware", "billing", "account", "android", "ios", "setup", "troubleshooting", "performance", "security", "notifications", "integrations", "c++", "c#", ".net"];
-const OPENERS: &[&str] = &["How do I fix it when my", "Why does my", "What can I do if my", "Is it normal that my", "Anyone else whose"];
+const TAGS: &[&str] = &[
+    "wifi",
+    "firmware",
+    "billing",
+    "account",
+    "android",
+    "ios",
+    "setup",
+    "troubleshooting",
+    "performance",
+    "security",
+    "notifications",
+    "integrations",
+    "c++",
+    "c#",
+    ".net",
+];
+const OPENERS: &[&str] =
+    &["How do I fix it when my", "Why does my", "What can I do if my", "Is it normal that my", "Anyone else whose"];
 const FIXES: &[&str] = &[
     "Hold the reset button for ten seconds until the light blinks amber, then set it up again from the app.",
     "Go to **Settings → Advanced** and turn off *band steering*; that fixed it for me and two neighbours.",
@@ -91,7 +119,11 @@ const FIXES: &[&str] = &[
 pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedReport> {
     let mut rng = StdRng::seed_from_u64(o.seed);
     let hash = passwords::hash(DEMO_PASSWORD)?;
-    let bar = if o.quiet { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new((o.users + o.questions) as u64) };
+    let bar = if o.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new((o.users + o.questions) as u64)
+    };
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -109,7 +141,8 @@ pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedRepor
         }
         Ok(())
     })?;
-    let mut report = SeedReport { users: people.len(), questions: 0, answers: 0, comments: 0, votes: 0, benchmark_question: None };
+    let mut report =
+        SeedReport { users: people.len(), questions: 0, answers: 0, comments: 0, votes: 0, benchmark_question: None };
     bar.set_message("questions");
     for chunk_start in (0..o.questions).step_by(200) {
         conn.transaction::<_, anyhow::Error, _>(|conn| {

@@ -7,13 +7,25 @@ use std::path::{Path, PathBuf};
 
 /// Every setting, with the name users write it under and what it accepts (for errors and the README).
 pub const SETTINGS: &[(&str, &str, &str)] = &[
-    ("NAVE_CONFIG", "path to a TOML file with the settings below (keys in lower case without the NAVE_ prefix)", "./nave.toml if it exists"),
+    (
+        "NAVE_CONFIG",
+        "path to a TOML file with the settings below (keys in lower case without the NAVE_ prefix)",
+        "./nave.toml if it exists",
+    ),
     ("NAVE_DATA_DIR", "folder for the SQLite file, the session key and local mail", "./data"),
     ("NAVE_DATABASE_URL", "sqlite://PATH or postgres://USER@HOST:PORT/DB", "sqlite://<data dir>/nave.db"),
     ("NAVE_BIND", "address and port to listen on (port 0 picks a free one)", "127.0.0.1:8080"),
-    ("NAVE_BASE_URL", "public URL of the site, http:// or https:// (https makes cookies Secure)", "http://<bind address>"),
+    (
+        "NAVE_BASE_URL",
+        "public URL of the site, http:// or https:// (https makes cookies Secure)",
+        "http://<bind address>",
+    ),
     ("NAVE_SITE_NAME", "name shown in the header, titles and feeds", "Nave"),
-    ("NAVE_SESSION_KEY", "64 hex characters used to sign CSRF tokens", "generated on first start into <data dir>/session.key (mode 0600)"),
+    (
+        "NAVE_SESSION_KEY",
+        "64 hex characters used to sign CSRF tokens",
+        "generated on first start into <data dir>/session.key (mode 0600)",
+    ),
     ("NAVE_SESSION_IDLE_MINUTES", "minutes of inactivity after which a session ends (1..=525600)", "20160 (14 days)"),
     ("NAVE_DB_POOL_SIZE", "database connections per node (1..=256)", "16"),
     ("NAVE_HTTP_WORKERS", "HTTP worker threads (0 = one per core)", "0"),
@@ -123,7 +135,8 @@ impl Settings {
             "NAVE_BIND" => self.bind = value.parse().map_err(|_| bad())?,
             "NAVE_BASE_URL" => {
                 let v = value.trim_end_matches('/');
-                let ok = (v.starts_with("http://") || v.starts_with("https://")) && v.split("://").nth(1).is_some_and(|h| !h.is_empty());
+                let ok = (v.starts_with("http://") || v.starts_with("https://"))
+                    && v.split("://").nth(1).is_some_and(|h| !h.is_empty());
                 if !ok {
                     return Err(bad());
                 }
@@ -139,7 +152,9 @@ impl Settings {
                 let bytes = hex::decode(value).map_err(|_| bad())?;
                 self.session_key = Some(bytes.try_into().map_err(|_| bad())?);
             }
-            "NAVE_SESSION_IDLE_MINUTES" => self.session_idle_minutes = parse_range(value, 1, 525_600).ok_or_else(bad)?,
+            "NAVE_SESSION_IDLE_MINUTES" => {
+                self.session_idle_minutes = parse_range(value, 1, 525_600).ok_or_else(bad)?
+            }
             "NAVE_DB_POOL_SIZE" => self.db_pool_size = parse_range(value, 1, 256).ok_or_else(bad)? as u32,
             "NAVE_HTTP_WORKERS" => self.http_workers = parse_range(value, 0, 1024).ok_or_else(bad)? as usize,
             "NAVE_LOG" => self.log_filter = value.to_string(),
@@ -150,9 +165,15 @@ impl Settings {
                     _ => return Err(bad()),
                 }
             }
-            "NAVE_RATE_LOGIN_PER_MINUTE" => self.rate_login_per_minute = parse_range(value, 1, 1_000_000).ok_or_else(bad)? as u32,
-            "NAVE_RATE_SIGNUP_PER_HOUR" => self.rate_signup_per_hour = parse_range(value, 1, 1_000_000).ok_or_else(bad)? as u32,
-            "NAVE_RATE_POSTS_PER_MINUTE" => self.rate_posts_per_minute = parse_range(value, 1, 1_000_000).ok_or_else(bad)? as u32,
+            "NAVE_RATE_LOGIN_PER_MINUTE" => {
+                self.rate_login_per_minute = parse_range(value, 1, 1_000_000).ok_or_else(bad)? as u32
+            }
+            "NAVE_RATE_SIGNUP_PER_HOUR" => {
+                self.rate_signup_per_hour = parse_range(value, 1, 1_000_000).ok_or_else(bad)? as u32
+            }
+            "NAVE_RATE_POSTS_PER_MINUTE" => {
+                self.rate_posts_per_minute = parse_range(value, 1, 1_000_000).ok_or_else(bad)? as u32
+            }
             _ => {
                 return Err(err(name, value, "a known setting name (see the README's table of settings)"));
             }
@@ -175,7 +196,8 @@ fn err(name: &str, value: &str, expected: &str) -> SettingError {
 }
 
 fn read_toml(path: &str) -> Result<BTreeMap<String, String>, SettingError> {
-    let text = std::fs::read_to_string(path).map_err(|e| err("NAVE_CONFIG", path, &format!("a readable file ({e})")))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| err("NAVE_CONFIG", path, &format!("a readable file ({e})")))?;
     let table: toml::Table = text.parse().map_err(|e| err("NAVE_CONFIG", path, &format!("valid TOML ({e})")))?;
     let mut out = BTreeMap::new();
     for (key, value) in table {

@@ -35,7 +35,8 @@ pub fn session_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
         let bytes = hex::decode(text.trim()).with_context(|| format!("{} is not 64 hex characters", path.display()))?;
         return bytes.try_into().map_err(|_| anyhow::anyhow!("{} is not 64 hex characters", path.display()));
     }
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
     let mut key = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
     let mut f = std::fs::OpenOptions::new()
@@ -58,7 +59,8 @@ impl Application {
         }
         let pool = db::build_pool(&url, settings.db_pool_size)?;
         let key = session_key(&settings)?;
-        let listener = TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {} (NAVE_BIND)", settings.bind))?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {} (NAVE_BIND)", settings.bind))?;
         let addr = listener.local_addr()?;
         let base_url = settings.base_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         let state = web::Data::new(AppState {

@@ -12,8 +12,7 @@ fn argon2() -> Argon2<'static> {
 
 /// A hash of a random password, verified against when the user does not exist so that
 /// timing does not reveal which logins exist.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash("dummy password that nobody has").unwrap_or_default());
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash("dummy password that nobody has").unwrap_or_default());
 
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);

@@ -31,13 +31,7 @@ pub fn create(conn: &mut DbConnection, user_id: i64, user_agent: &str) -> Result
     let now = now();
     let ua: String = user_agent.chars().take(200).collect();
     diesel::insert_into(sessions::table)
-        .values(NewSession {
-            id: &hash_secret(&token),
-            user_id,
-            created_at: now,
-            last_seen_at: now,
-            user_agent: &ua,
-        })
+        .values(NewSession { id: &hash_secret(&token), user_id, created_at: now, last_seen_at: now, user_agent: &ua })
         .execute(conn)?;
     Ok(token)
 }
@@ -72,7 +66,8 @@ pub fn delete(conn: &mut DbConnection, id_hash: &str) -> Result<()> {
 /// Ends every session and API token of a user ("log out everywhere").
 pub fn delete_all_for_user(conn: &mut DbConnection, user_id: i64) -> Result<usize> {
     let n = diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
-    let m = diesel::delete(crate::db::schema::api_tokens::table.filter(crate::db::schema::api_tokens::user_id.eq(user_id)))
-        .execute(conn)?;
+    let m =
+        diesel::delete(crate::db::schema::api_tokens::table.filter(crate::db::schema::api_tokens::user_id.eq(user_id)))
+            .execute(conn)?;
     Ok(n + m)
 }

@@ -55,7 +55,13 @@ struct NewUser<'a> {
 }
 
 /// Creates an account. `password_hash` is already computed (off the async threads).
-pub fn create(conn: &mut DbConnection, username: &Username, email: &Email, password_hash: &str, role: Role) -> Result<User> {
+pub fn create(
+    conn: &mut DbConnection,
+    username: &Username,
+    email: &Email,
+    password_hash: &str,
+    role: Role,
+) -> Result<User> {
     let now = super::now();
     let (ulower, elower) = (username.lower(), email.lower());
     conn.transaction(|conn| {
@@ -91,12 +97,7 @@ pub fn create(conn: &mut DbConnection, username: &Username, email: &Email, passw
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<User> {
-    users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(Error::NotFound("user"))
+    users::table.find(id).select(User::as_select()).first(conn).optional()?.ok_or(Error::NotFound("user"))
 }
 
 pub fn find_by_username(conn: &mut DbConnection, name: &str) -> Result<User> {

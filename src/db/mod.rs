@@ -135,7 +135,8 @@ pub fn run_migrations(url: &DbUrl) -> anyhow::Result<Vec<String>> {
     let applied = match (&mut conn, url) {
         (DbConnection::Postgresql(c), _) => {
             c.batch_execute("SELECT pg_advisory_lock(7340121)")?;
-            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect());
+            let result =
+                c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect());
             c.batch_execute("SELECT pg_advisory_unlock(7340121)")?;
             result
         }

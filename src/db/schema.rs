@@ -119,5 +119,13 @@ diesel::joinable!(votes -> posts (post_id));
 diesel::joinable!(post_revisions -> users (author_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    users, sessions, api_tokens, posts, tags, post_tags, comments, votes, post_revisions,
+    users,
+    sessions,
+    api_tokens,
+    posts,
+    tags,
+    post_tags,
+    comments,
+    votes,
+    post_revisions,
 );

@@ -62,11 +62,19 @@ pub struct Page<T> {
 }
 
 /// Questions for a tab, optionally within one tag.
-pub fn questions(conn: &mut DbConnection, sort: Sort, tag: Option<i64>, page: i64, per_page: i64) -> Result<Page<QuestionSummary>> {
+pub fn questions(
+    conn: &mut DbConnection,
+    sort: Sort,
+    tag: Option<i64>,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<QuestionSummary>> {
     let filtered = || {
         let mut q = posts::table.filter(posts::kind.eq(QUESTION)).into_boxed();
         if let Some(tag_id) = tag {
-            q = q.filter(posts::id.eq_any(post_tags::table.filter(post_tags::tag_id.eq(tag_id)).select(post_tags::post_id)));
+            q = q.filter(
+                posts::id.eq_any(post_tags::table.filter(post_tags::tag_id.eq(tag_id)).select(post_tags::post_id)),
+            );
         }
         if sort == Sort::Unanswered {
             q = q.filter(posts::answer_count.eq(0));
@@ -80,7 +88,8 @@ pub fn questions(conn: &mut DbConnection, sort: Sort, tag: Option<i64>, page: i6
         Sort::Active => q.order((posts::last_activity_at.desc(), posts::id.desc())),
         Sort::Votes => q.order((posts::score.desc(), posts::id.desc())),
     };
-    let rows: Vec<Post> = q.limit(per_page).offset((page.max(1) - 1) * per_page).select(Post::as_select()).load(conn)?;
+    let rows: Vec<Post> =
+        q.limit(per_page).offset((page.max(1) - 1) * per_page).select(Post::as_select()).load(conn)?;
     Ok(Page { items: summarize(conn, rows)?, total })
 }
 
@@ -159,14 +168,18 @@ pub fn sitemap(conn: &mut DbConnection) -> Result<Vec<SitemapEntry>> {
         .limit(50_000)
         .select((posts::id, posts::slug, posts::last_activity_at))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(id, slug, at)| SitemapEntry { path: question_path(id, &slug), last_modified: at }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug, at)| SitemapEntry { path: question_path(id, &slug), last_modified: at })
+        .collect())
 }
 
 /// Newest questions with their Markdown, for the Atom feeds.
 pub fn newest_for_feed(conn: &mut DbConnection, tag: Option<i64>, limit: i64) -> Result<Vec<(Post, User)>> {
     let mut q = posts::table.inner_join(users::table).filter(posts::kind.eq(QUESTION)).into_boxed();
     if let Some(tag_id) = tag {
-        q = q.filter(posts::id.eq_any(post_tags::table.filter(post_tags::tag_id.eq(tag_id)).select(post_tags::post_id)));
+        q = q
+            .filter(posts::id.eq_any(post_tags::table.filter(post_tags::tag_id.eq(tag_id)).select(post_tags::post_id)));
     }
     Ok(q.order(posts::created_at.desc()).limit(limit).select((Post::as_select(), User::as_select())).load(conn)?)
 }

@@ -63,7 +63,13 @@ pub struct UserRef {
 
 impl From<&User> for UserRef {
     fn from(u: &User) -> Self {
-        UserRef { id: u.id, username: u.username.clone(), reputation: u.reputation, role: u.role.clone(), path: u.path() }
+        UserRef {
+            id: u.id,
+            username: u.username.clone(),
+            reputation: u.reputation,
+            role: u.role.clone(),
+            path: u.path(),
+        }
     }
 }
 

@@ -66,7 +66,15 @@ pub fn find_answer(conn: &mut DbConnection, id: i64) -> Result<Post> {
     }
 }
 
-fn add_revision(conn: &mut DbConnection, post_id: i64, author_id: i64, title: Option<&str>, body: &str, tags: &str, summary: &str) -> Result<()> {
+fn add_revision(
+    conn: &mut DbConnection,
+    post_id: i64,
+    author_id: i64,
+    title: Option<&str>,
+    body: &str,
+    tags: &str,
+    summary: &str,
+) -> Result<()> {
     let last: Option<i32> = post_revisions::table
         .filter(post_revisions::post_id.eq(post_id))
         .select(diesel::dsl::max(post_revisions::revision))
@@ -183,7 +191,15 @@ pub fn edit(conn: &mut DbConnection, editor: &User, post_id: i64, e: &PostEdit) 
             .execute(conn)?;
         bump_thread(conn, post.thread_id(), now)?;
         let summary: String = e.summary.trim().chars().take(200).collect();
-        add_revision(conn, post.id, editor.id, title.as_deref(), e.body.as_str(), &tag_str, if summary.is_empty() { "edited" } else { &summary })?;
+        add_revision(
+            conn,
+            post.id,
+            editor.id,
+            title.as_deref(),
+            e.body.as_str(),
+            &tag_str,
+            if summary.is_empty() { "edited" } else { &summary },
+        )?;
         find(conn, post.id)
     })
 }
@@ -204,7 +220,13 @@ pub fn accept(conn: &mut DbConnection, user: &User, answer_id: i64, accept: bool
         if q.author_id != user.id {
             return Err(Error::forbidden("not_asker", "Only the person who asked can accept an answer."));
         }
-        let new = if accept { Some(a.id) } else if q.accepted_answer_id == Some(a.id) { None } else { q.accepted_answer_id };
+        let new = if accept {
+            Some(a.id)
+        } else if q.accepted_answer_id == Some(a.id) {
+            None
+        } else {
+            q.accepted_answer_id
+        };
         diesel::update(posts::table.find(q.id))
             .set((posts::accepted_answer_id.eq(new), posts::version.eq(posts::version + 1)))
             .execute(conn)?;
@@ -265,7 +287,8 @@ pub struct RevisionView {
 }
 
 pub fn revisions(conn: &mut DbConnection, post_id: i64) -> Result<Vec<RevisionView>> {
-    let rows: Vec<(i32, Option<String>, String, String, String, NaiveDateTime, User)> = post_revisions::table
+    type Row = (i32, Option<String>, String, String, String, NaiveDateTime, User);
+    let rows: Vec<Row> = post_revisions::table
         .inner_join(users::table)
         .filter(post_revisions::post_id.eq(post_id))
         .order(post_revisions::revision.desc())

@@ -32,14 +32,18 @@ pub fn set_for_question(conn: &mut DbConnection, post_id: i64, names: &[TagName]
     let removed: Vec<i64> = old.iter().copied().filter(|id| !new_ids.contains(id)).collect();
     let added: Vec<i64> = new_ids.iter().copied().filter(|id| !old.contains(id)).collect();
     if !removed.is_empty() {
-        diesel::delete(post_tags::table.filter(post_tags::post_id.eq(post_id)).filter(post_tags::tag_id.eq_any(&removed)))
-            .execute(conn)?;
+        diesel::delete(
+            post_tags::table.filter(post_tags::post_id.eq(post_id)).filter(post_tags::tag_id.eq_any(&removed)),
+        )
+        .execute(conn)?;
         diesel::update(tags::table.filter(tags::id.eq_any(&removed)))
             .set(tags::question_count.eq(tags::question_count - 1))
             .execute(conn)?;
     }
     for id in &added {
-        diesel::insert_into(post_tags::table).values((post_tags::post_id.eq(post_id), post_tags::tag_id.eq(id))).execute(conn)?;
+        diesel::insert_into(post_tags::table)
+            .values((post_tags::post_id.eq(post_id), post_tags::tag_id.eq(id)))
+            .execute(conn)?;
     }
     if !added.is_empty() {
         diesel::update(tags::table.filter(tags::id.eq_any(&added)))
@@ -77,7 +81,10 @@ pub fn find(conn: &mut DbConnection, name: &str) -> Result<Option<Tag>> {
 /// Tags by popularity (or by name), paged.
 pub fn list(conn: &mut DbConnection, by_name: bool, page: i64, per_page: i64) -> Result<(Vec<Tag>, i64)> {
     let total: i64 = tags::table.filter(tags::question_count.gt(0)).count().get_result(conn)?;
-    let q = tags::table.filter(tags::question_count.gt(0)).select((tags::id, tags::name, tags::question_count)).into_boxed();
+    let q = tags::table
+        .filter(tags::question_count.gt(0))
+        .select((tags::id, tags::name, tags::question_count))
+        .into_boxed();
     let q = if by_name { q.order(tags::name.asc()) } else { q.order((tags::question_count.desc(), tags::name.asc())) };
     let rows = q.limit(per_page).offset((page - 1) * per_page).load(conn)?;
     Ok((rows, total))

@@ -96,7 +96,14 @@ pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> R
         .inner_join(users::table)
         .filter(comments::post_id.eq_any(&all_ids))
         .order(comments::created_at.asc())
-        .select((comments::id, comments::post_id, comments::body_md, comments::body_html, comments::created_at, User::as_select()))
+        .select((
+            comments::id,
+            comments::post_id,
+            comments::body_md,
+            comments::body_html,
+            comments::created_at,
+            User::as_select(),
+        ))
         .load(conn)?;
     let my_votes = match viewer {
         Some(uid) => votes::of_user(conn, uid, &all_ids)?,

@@ -27,12 +27,7 @@ pub fn cast(conn: &mut DbConnection, user: &User, post_id: i64, value: i32) -> R
         if post.author_id == user.id {
             return Err(Error::forbidden("own_post", "You cannot vote on your own post."));
         }
-        let old: i32 = votes::table
-            .find((user.id, post.id))
-            .select(votes::value)
-            .first(conn)
-            .optional()?
-            .unwrap_or(0);
+        let old: i32 = votes::table.find((user.id, post.id)).select(votes::value).first(conn).optional()?.unwrap_or(0);
         if old != value {
             diesel::delete(votes::table.find((user.id, post.id))).execute(conn)?;
             if value != 0 {
@@ -50,7 +45,9 @@ pub fn cast(conn: &mut DbConnection, user: &User, post_id: i64, value: i32) -> R
                 .set((posts::score.eq(posts::score + delta), posts::version.eq(posts::version + 1)))
                 .execute(conn)?;
             if post.thread_id() != post.id {
-                diesel::update(posts::table.find(post.thread_id())).set(posts::version.eq(posts::version + 1)).execute(conn)?;
+                diesel::update(posts::table.find(post.thread_id()))
+                    .set(posts::version.eq(posts::version + 1))
+                    .execute(conn)?;
             }
         }
         let score: i64 = posts::table.find(post.id).select(posts::score).first(conn)?;

@@ -232,8 +232,15 @@ impl FromRequest for MaybeApiUser {
     }
 }
 
-/// A JSON body parsed with the path of any bad field named in the error.
-pub struct ApiJson<T>(pub T);
+/// A JSON body parsed with the path of any bad field named in the error. The handler calls
+/// [`ApiJson::get`] after authentication, so a request without a token hears 401 first.
+pub struct ApiJson<T>(Result<T, Error>);
+
+impl<T> ApiJson<T> {
+    pub fn get(self) -> Result<T, Error> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Error = ApiError;
@@ -242,27 +249,25 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
         let json = req.content_type() == "application/json";
         let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            if !json {
-                return Err(ApiError(Error::BadRequest("Send the body as JSON with Content-Type: application/json.".into())));
-            }
-            let bytes = body.await.map_err(|e| ApiError(body_error(e)))?;
-            let mut de = serde_json::Deserializer::from_slice(&bytes);
-            match serde_path_to_error::deserialize(&mut de) {
-                Ok(v) => Ok(ApiJson(v)),
-                Err(e) => {
-                    let path = e.path().to_string();
-                    let inner = e.into_inner();
-                    let field = if path == "." || path.is_empty() { "body".to_string() } else { path };
-                    let message = if inner.is_syntax() || inner.is_eof() {
-                        format!("The body is not valid JSON: {inner}.")
-                    } else {
-                        format!("Field `{field}`: {inner}.")
-                    };
-                    let errors = crate::domain::FieldErrors(vec![crate::domain::FieldError { field, message }]);
-                    Err(ApiError(Error::Malformed(errors)))
-                }
-            }
-        })
+        Box::pin(async move { Ok(ApiJson(parse_json(json, body.await))) })
     }
+}
+
+fn parse_json<T: DeserializeOwned>(json: bool, body: Result<web::Bytes, actix_web::Error>) -> Result<T, Error> {
+    if !json {
+        return Err(Error::BadRequest("Send the body as JSON with Content-Type: application/json.".into()));
+    }
+    let bytes = body.map_err(body_error)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." || path.is_empty() { "body".to_string() } else { path };
+        let message = if inner.is_syntax() || inner.is_eof() {
+            format!("The body is not valid JSON: {inner}.")
+        } else {
+            format!("Field `{field}`: {inner}.")
+        };
+        Error::Malformed(crate::domain::FieldErrors(vec![crate::domain::FieldError { field, message }]))
+    })
 }

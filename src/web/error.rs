@@ -15,7 +15,9 @@ use crate::error::Error;
 pub fn classify(e: &Error) -> (StatusCode, &'static str, String) {
     match e {
         Error::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("That {what} does not exist.")),
-        Error::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "You need to log in to do that.".into()),
+        Error::Unauthenticated => {
+            (StatusCode::UNAUTHORIZED, "unauthenticated", "You need to log in to do that.".into())
+        }
         Error::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message.clone()),
         Error::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone()),
         Error::Validation(f) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", f.to_string()),
@@ -31,10 +33,16 @@ pub fn classify(e: &Error) -> (StatusCode, &'static str, String) {
             "rate_limited",
             format!("Too many attempts. Try again in {retry_after_secs} seconds."),
         ),
-        Error::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The site is busy. Try again in a moment.".into()),
+        Error::Unavailable => {
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The site is busy. Try again in a moment.".into())
+        }
         Error::Internal(err) => {
             tracing::error!(error = ?err, "internal error");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side. It has been logged.".into())
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Something went wrong on our side. It has been logged.".into(),
+            )
         }
     }
 }
@@ -171,7 +179,9 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     let html = req
         .app_data::<web::Data<AppState>>()
         .and_then(|state| super::templates::error_page(state, status, &message).ok())
-        .unwrap_or_else(|| format!("<!doctype html><title>{status}</title><p>{}</p>", super::templates::escape(&message)));
+        .unwrap_or_else(|| {
+            format!("<!doctype html><title>{status}</title><p>{}</p>", super::templates::escape(&message))
+        });
     let mut new = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html);
     for (name, value) in headers.iter() {
         if name == header::RETRY_AFTER || name == header::SET_COOKIE {

@@ -99,8 +99,11 @@ pub fn client_ip(req: &HttpRequest) -> IpAddr {
 /// so that reading a question is not a database write. One view per client per flush.
 #[derive(Default)]
 pub struct ViewBuffer {
-    inner: Mutex<(HashMap<i64, i64>, HashSet<(IpAddr, i64)>)>,
+    inner: Mutex<ViewCounts>,
 }
+
+/// Views per question since the last flush, and which clients were already counted.
+type ViewCounts = (HashMap<i64, i64>, HashSet<(IpAddr, i64)>);
 
 impl ViewBuffer {
     pub fn record(&self, ip: IpAddr, question_id: i64) {

@@ -49,7 +49,13 @@ fn base_context(state: &AppState, viewer: Option<&Viewer>) -> tera::Context {
 }
 
 /// Renders a page for a viewer with the given status.
-pub fn page(state: &AppState, viewer: &Viewer, template: &str, extra: tera::Context, status: StatusCode) -> Result<HttpResponse, PageError> {
+pub fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    template: &str,
+    extra: tera::Context,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let mut ctx = base_context(state, Some(viewer));
     ctx.extend(extra);
     let html = state
@@ -71,11 +77,22 @@ pub fn ok(state: &AppState, viewer: &Viewer, template: &str, extra: tera::Contex
 }
 
 /// Renders an XML document (sitemap, feeds).
-pub fn xml(state: &AppState, template: &str, extra: tera::Context, content_type: &str) -> Result<HttpResponse, PageError> {
+pub fn xml(
+    state: &AppState,
+    template: &str,
+    extra: tera::Context,
+    content_type: &str,
+) -> Result<HttpResponse, PageError> {
     let mut ctx = base_context(state, None);
     ctx.extend(extra);
-    let body = state.tera.render(template, &ctx).map_err(|e| Error::Internal(anyhow::anyhow!("template {template}: {e:?}")))?;
-    Ok(HttpResponse::Ok().content_type(content_type).insert_header((header::CACHE_CONTROL, "public, max-age=300")).body(body))
+    let body = state
+        .tera
+        .render(template, &ctx)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("template {template}: {e:?}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(body))
 }
 
 pub fn error_page(state: &AppState, status: StatusCode, message: &str) -> Result<String, tera::Error> {

@@ -87,7 +87,12 @@ fn parse_tags(tags: &[String]) -> Result<Vec<TagName>, String> {
 /// Ask a question.
 #[utoipa::path(post, path = "/api/v1/questions", tag = "questions", request_body = QuestionRequest, security(("bearer" = [])),
     responses((status = 201, body = QuestionJson), (status = 401, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_question(state: web::Data<AppState>, ApiUser(user): ApiUser, ApiJson(body): ApiJson<QuestionRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_question(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    body: ApiJson<QuestionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     let mut e = FieldErrors::new();
     let title = e.check("title", QuestionTitle::parse(&body.title));
     let md = e.check("body", PostBody::parse(&body.body));
@@ -106,7 +111,11 @@ pub async fn create_question(state: web::Data<AppState>, ApiUser(user): ApiUser,
 /// A question with its answers and comments.
 #[utoipa::path(get, path = "/api/v1/questions/{id}", tag = "questions", params(("id" = i64, Path)),
     responses((status = 200, body = QuestionJson), (status = 404, body = Problem)))]
-pub async fn get_question(state: web::Data<AppState>, viewer: MaybeApiUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_question(
+    state: web::Data<AppState>,
+    viewer: MaybeApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let t = load(&state, path.into_inner(), viewer.0.map(|u| u.id)).await?;
     Ok(HttpResponse::Ok().json(QuestionJson::new(&state, &t)))
 }
@@ -115,7 +124,13 @@ pub async fn get_question(state: web::Data<AppState>, viewer: MaybeApiUser, path
 #[utoipa::path(patch, path = "/api/v1/questions/{id}", tag = "questions", params(("id" = i64, Path)), request_body = QuestionEditRequest,
     security(("bearer" = [])),
     responses((status = 200, body = QuestionJson), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn edit_question(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<i64>, ApiJson(body): ApiJson<QuestionEditRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn edit_question(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<QuestionEditRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     let id = path.into_inner();
     let current = state.db(move |c| posts::find_question(c, id)).await?;
     let mut e = FieldErrors::new();
@@ -148,7 +163,13 @@ fn answer_json(state: &AppState, t: &ThreadView, answer_id: i64) -> Result<Answe
 #[utoipa::path(post, path = "/api/v1/questions/{id}/answers", tag = "answers", params(("id" = i64, Path)), request_body = BodyRequest,
     security(("bearer" = [])),
     responses((status = 201, body = AnswerJson), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn create_answer(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<i64>, ApiJson(body): ApiJson<BodyRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_answer(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<BodyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     let qid = path.into_inner();
     let md = PostBody::parse(&body.body).map_err(|m| Error::field("body", m))?;
     check_posting(&state, &user)?;
@@ -163,7 +184,13 @@ pub async fn create_answer(state: web::Data<AppState>, ApiUser(user): ApiUser, p
 #[utoipa::path(patch, path = "/api/v1/answers/{id}", tag = "answers", params(("id" = i64, Path)), request_body = BodyRequest,
     security(("bearer" = [])),
     responses((status = 200, body = AnswerJson), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn edit_answer(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<i64>, ApiJson(body): ApiJson<BodyRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn edit_answer(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<BodyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     let id = path.into_inner();
     let a = state.db(move |c| posts::find_answer(c, id)).await?;
     let md = PostBody::parse(&body.body).map_err(|m| Error::field("body", m))?;
@@ -175,7 +202,12 @@ pub async fn edit_answer(state: web::Data<AppState>, ApiUser(user): ApiUser, pat
     Ok(HttpResponse::Ok().json(answer_json(&state, &t, id)?))
 }
 
-async fn set_accept(state: &AppState, user: crate::accounts::User, id: i64, accept: bool) -> Result<HttpResponse, ApiError> {
+async fn set_accept(
+    state: &AppState,
+    user: crate::accounts::User,
+    id: i64,
+    accept: bool,
+) -> Result<HttpResponse, ApiError> {
     let q = state.db(move |c| posts::accept(c, &user, id, accept)).await?;
     Ok(HttpResponse::Ok().json(AcceptResponse { question_id: q.id, accepted_answer_id: q.accepted_answer_id }))
 }
@@ -183,18 +215,31 @@ async fn set_accept(state: &AppState, user: crate::accounts::User, id: i64, acce
 /// Accept an answer to your question (replaces an earlier accept).
 #[utoipa::path(post, path = "/api/v1/answers/{id}/accept", tag = "answers", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = AcceptResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn accept_answer(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn accept_answer(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     set_accept(&state, user, path.into_inner(), true).await
 }
 
 /// Withdraw the acceptance of an answer.
 #[utoipa::path(delete, path = "/api/v1/answers/{id}/accept", tag = "answers", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = AcceptResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn unaccept_answer(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn unaccept_answer(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     set_accept(&state, user, path.into_inner(), false).await
 }
 
-async fn add_comment(state: &AppState, user: crate::accounts::User, post_id: i64, body: BodyRequest) -> Result<HttpResponse, ApiError> {
+async fn add_comment(
+    state: &AppState,
+    user: crate::accounts::User,
+    post_id: i64,
+    body: BodyRequest,
+) -> Result<HttpResponse, ApiError> {
     let md = CommentBody::parse(&body.body).map_err(|m| Error::field("body", m))?;
     check_posting(state, &user)?;
     let (c, path): (CommentView, String) = state
@@ -212,7 +257,13 @@ async fn add_comment(state: &AppState, user: crate::accounts::User, post_id: i64
 /// Comment on a question.
 #[utoipa::path(post, path = "/api/v1/questions/{id}/comments", tag = "comments", params(("id" = i64, Path)), request_body = BodyRequest,
     security(("bearer" = [])), responses((status = 201, body = CommentJson), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn comment_question(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<i64>, ApiJson(body): ApiJson<BodyRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn comment_question(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<BodyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     let id = path.into_inner();
     state.db(move |c| posts::find_question(c, id)).await?;
     add_comment(&state, user, id, body).await
@@ -221,13 +272,24 @@ pub async fn comment_question(state: web::Data<AppState>, ApiUser(user): ApiUser
 /// Comment on an answer.
 #[utoipa::path(post, path = "/api/v1/answers/{id}/comments", tag = "comments", params(("id" = i64, Path)), request_body = BodyRequest,
     security(("bearer" = [])), responses((status = 201, body = CommentJson), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn comment_answer(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<i64>, ApiJson(body): ApiJson<BodyRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn comment_answer(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<BodyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     let id = path.into_inner();
     state.db(move |c| posts::find_answer(c, id)).await?;
     add_comment(&state, user, id, body).await
 }
 
-async fn cast(state: &AppState, user: crate::accounts::User, post_id: i64, value: i32) -> Result<HttpResponse, ApiError> {
+async fn cast(
+    state: &AppState,
+    user: crate::accounts::User,
+    post_id: i64,
+    value: i32,
+) -> Result<HttpResponse, ApiError> {
     let outcome = state.db(move |c| votes::cast(c, &user, post_id, value)).await?;
     Ok(HttpResponse::Ok().json(outcome))
 }
@@ -235,7 +297,13 @@ async fn cast(state: &AppState, user: crate::accounts::User, post_id: i64, value
 /// Vote on a question: 1, -1, or 0 to retract.
 #[utoipa::path(put, path = "/api/v1/questions/{id}/vote", tag = "votes", params(("id" = i64, Path)), request_body = VoteRequest,
     security(("bearer" = [])), responses((status = 200, body = VoteOutcome), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn vote_question(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<i64>, ApiJson(body): ApiJson<VoteRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn vote_question(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<VoteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     let id = path.into_inner();
     state.db(move |c| posts::find_question(c, id)).await?;
     cast(&state, user, id, body.value).await
@@ -244,7 +312,13 @@ pub async fn vote_question(state: web::Data<AppState>, ApiUser(user): ApiUser, p
 /// Vote on an answer: 1, -1, or 0 to retract.
 #[utoipa::path(put, path = "/api/v1/answers/{id}/vote", tag = "votes", params(("id" = i64, Path)), request_body = VoteRequest,
     security(("bearer" = [])), responses((status = 200, body = VoteOutcome), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn vote_answer(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<i64>, ApiJson(body): ApiJson<VoteRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn vote_answer(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<VoteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     let id = path.into_inner();
     state.db(move |c| posts::find_answer(c, id)).await?;
     cast(&state, user, id, body.value).await

@@ -14,7 +14,12 @@ use crate::web::{client_ip, AppState};
 /// Sign up.
 #[utoipa::path(post, path = "/api/v1/users", request_body = SignupRequest, tag = "users",
     responses((status = 201, body = UserJson), (status = 422, body = Problem), (status = 429, body = Problem)))]
-pub async fn create_user(state: web::Data<AppState>, req: HttpRequest, ApiJson(body): ApiJson<SignupRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ApiJson<SignupRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     let (u, m, p) = parse_signup(&body.username, &body.email, &body.password).map_err(Error::Validation)?;
     state.limits.signup(client_ip(&req))?;
     let user = register(&state, u, m, p, Role::User).await?;
@@ -25,7 +30,12 @@ pub async fn create_user(state: web::Data<AppState>, req: HttpRequest, ApiJson(b
 /// Exchange a log-in and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest, tag = "users",
     responses((status = 201, body = TokenResponse), (status = 401, body = Problem), (status = 429, body = Problem)))]
-pub async fn create_token(state: web::Data<AppState>, req: HttpRequest, ApiJson(body): ApiJson<TokenRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ApiJson<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.get()?;
     state.limits.login(client_ip(&req))?;
     let user = authenticate(&state, body.login, body.password).await.map_err(|e| match e {
         Error::Forbidden { .. } => Error::Unauthenticated,

@@ -35,14 +35,24 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-fn login_page(state: &AppState, viewer: &Viewer, form: &LoginForm, error: Option<String>, status: StatusCode) -> Result<HttpResponse, PageError> {
+fn login_page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &LoginForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let mut ctx = tera::Context::new();
     ctx.insert("form", form);
     ctx.insert("error", &error);
     templates::page(state, viewer, "login.html", ctx, status)
 }
 
-pub async fn login_form(state: web::Data<AppState>, viewer: Viewer, q: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
+pub async fn login_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
     let form = LoginForm { next: q.next.clone().unwrap_or_default(), ..Default::default() };
     login_page(&state, &viewer, &form, None, StatusCode::OK)
 }
@@ -62,7 +72,12 @@ pub async fn authenticate(state: &AppState, login: String, password: String) -> 
 }
 
 /// Starts a session: new session cookie and a new CSRF cookie, then redirect.
-async fn start_session(state: &AppState, req: &HttpRequest, user_id: i64, next: &str) -> Result<HttpResponse, PageError> {
+async fn start_session(
+    state: &AppState,
+    req: &HttpRequest,
+    user_id: i64,
+    next: &str,
+) -> Result<HttpResponse, PageError> {
     let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     // A session that was active before log-in is ended so its id cannot be reused.
     if let Some(old) = req.cookie(auth::SESSION_COOKIE).map(|c| crate::accounts::hash_secret(c.value())) {
@@ -76,14 +91,21 @@ async fn start_session(state: &AppState, req: &HttpRequest, user_id: i64, next: 
         .finish())
 }
 
-pub async fn login(state: web::Data<AppState>, viewer: Viewer, req: HttpRequest, CsrfForm(form): CsrfForm<LoginForm>) -> Result<HttpResponse, PageError> {
+pub async fn login(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<HttpResponse, PageError> {
     if let Err(e) = state.limits.login(client_ip(&req)) {
         let (status, _, message) = crate::web::error::classify(&e);
         return login_page(&state, &viewer, &form, Some(message), status);
     }
     match authenticate(&state, form.login.clone(), form.password.clone()).await {
         Ok(user) => start_session(&state, &req, user.id, &form.next).await,
-        Err(Error::Forbidden { message, .. }) => login_page(&state, &viewer, &form, Some(message), StatusCode::UNAUTHORIZED),
+        Err(Error::Forbidden { message, .. }) => {
+            login_page(&state, &viewer, &form, Some(message), StatusCode::UNAUTHORIZED)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -110,14 +132,26 @@ pub fn parse_signup(username: &str, email: &str, password: &str) -> Result<(User
 }
 
 /// Creates an account (hashing off the async threads).
-pub async fn register(state: &AppState, username: Username, email: Email, password: Password, role: Role) -> Result<accounts::User, Error> {
+pub async fn register(
+    state: &AppState,
+    username: Username,
+    email: Email,
+    password: Password,
+    role: Role,
+) -> Result<accounts::User, Error> {
     let hash = web::block(move || passwords::hash(password.as_str()))
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("hashing failed: {e}")))??;
     state.db(move |c| users::create(c, &username, &email, &hash, role)).await
 }
 
-fn signup_page(state: &AppState, viewer: &Viewer, form: &SignupForm, errors: &FieldErrors, status: StatusCode) -> Result<HttpResponse, PageError> {
+fn signup_page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &SignupForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let mut ctx = tera::Context::new();
     ctx.insert("form", form);
     ctx.insert("errors", &errors.by_field());
@@ -128,7 +162,12 @@ pub async fn signup_form(state: web::Data<AppState>, viewer: Viewer) -> Result<H
     signup_page(&state, &viewer, &SignupForm::default(), &FieldErrors::new(), StatusCode::OK)
 }
 
-pub async fn signup(state: web::Data<AppState>, viewer: Viewer, req: HttpRequest, CsrfForm(form): CsrfForm<SignupForm>) -> Result<HttpResponse, PageError> {
+pub async fn signup(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<SignupForm>,
+) -> Result<HttpResponse, PageError> {
     let (u, m, p) = match parse_signup(&form.username, &form.email, &form.password) {
         Ok(v) => v,
         Err(e) => return signup_page(&state, &viewer, &form, &e, StatusCode::UNPROCESSABLE_ENTITY),
@@ -149,7 +188,11 @@ pub async fn signup(state: web::Data<AppState>, viewer: Viewer, req: HttpRequest
 #[derive(Debug, Deserialize, Default)]
 pub struct Empty {}
 
-pub async fn logout(state: web::Data<AppState>, viewer: Viewer, CsrfForm(_): CsrfForm<Empty>) -> Result<HttpResponse, PageError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<HttpResponse, PageError> {
     if let Some(s) = viewer.session.clone() {
         state.db(move |c| accounts::sessions::delete(c, &s.id_hash)).await?;
     }
@@ -159,7 +202,11 @@ pub async fn logout(state: web::Data<AppState>, viewer: Viewer, CsrfForm(_): Csr
         .finish())
 }
 
-pub async fn logout_everywhere(state: web::Data<AppState>, viewer: Viewer, CsrfForm(_): CsrfForm<Empty>) -> Result<HttpResponse, PageError> {
+pub async fn logout_everywhere(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<HttpResponse, PageError> {
     let user = viewer.require()?.clone();
     state.db(move |c| accounts::sessions::delete_all_for_user(c, user.id)).await?;
     Ok(HttpResponse::SeeOther()
@@ -168,7 +215,11 @@ pub async fn logout_everywhere(state: web::Data<AppState>, viewer: Viewer, CsrfF
         .finish())
 }
 
-pub async fn profile(state: web::Data<AppState>, viewer: Viewer, path: web::Path<(i64, String)>) -> Result<HttpResponse, PageError> {
+pub async fn profile(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, PageError> {
     let (id, name) = path.into_inner();
     let (user, questions, answered, nq, na) = state
         .db(move |c| {

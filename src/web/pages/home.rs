@@ -10,8 +10,14 @@ use crate::web::auth::Viewer;
 use crate::web::error::PageError;
 use crate::web::{templates, AppState};
 
-async fn question_list(state: &AppState, viewer: &Viewer, q: &Paging, tag: Option<tags::Tag>) -> Result<HttpResponse, PageError> {
-    let sort = q.tab.as_deref().and_then(Sort::parse).unwrap_or(if tag.is_some() { Sort::Newest } else { Sort::Active });
+async fn question_list(
+    state: &AppState,
+    viewer: &Viewer,
+    q: &Paging,
+    tag: Option<tags::Tag>,
+) -> Result<HttpResponse, PageError> {
+    let sort =
+        q.tab.as_deref().and_then(Sort::parse).unwrap_or(if tag.is_some() { Sort::Newest } else { Sort::Active });
     let page = q.page();
     let tag_id = tag.as_ref().map(|t| t.id);
     let result = state.db(move |c| listing::questions(c, sort, tag_id, page, PER_PAGE)).await?;
@@ -36,17 +42,30 @@ async fn question_list(state: &AppState, viewer: &Viewer, q: &Paging, tag: Optio
     templates::ok(state, viewer, "home.html", ctx)
 }
 
-pub async fn home(state: web::Data<AppState>, viewer: Viewer, q: web::Query<Paging>) -> Result<HttpResponse, PageError> {
+pub async fn home(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    q: web::Query<Paging>,
+) -> Result<HttpResponse, PageError> {
     question_list(&state, &viewer, &q, None).await
 }
 
-pub async fn tag_page(state: web::Data<AppState>, viewer: Viewer, name: web::Path<String>, q: web::Query<Paging>) -> Result<HttpResponse, PageError> {
+pub async fn tag_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    name: web::Path<String>,
+    q: web::Query<Paging>,
+) -> Result<HttpResponse, PageError> {
     let name = name.into_inner().to_lowercase();
     let tag = state.db(move |c| tags::find(c, &name)).await?.ok_or(Error::NotFound("tag"))?;
     question_list(&state, &viewer, &q, Some(tag)).await
 }
 
-pub async fn tag_list(state: web::Data<AppState>, viewer: Viewer, q: web::Query<Paging>) -> Result<HttpResponse, PageError> {
+pub async fn tag_list(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    q: web::Query<Paging>,
+) -> Result<HttpResponse, PageError> {
     let by_name = q.sort.as_deref() == Some("name");
     let page = q.page();
     let (items, total) = state.db(move |c| tags::list(c, by_name, page, 60)).await?;

@@ -55,10 +55,17 @@ fn json_ld(state: &AppState, t: &ThreadView) -> String {
         main["suggestedAnswer"] = json!(suggested);
     }
     let doc = json!({"@context": "https://schema.org", "@type": "QAPage", "mainEntity": main});
-    doc.to_string().replace("</", "<\\/")
+    // Escaped so that nothing in it can end or confuse the <script> element holding it.
+    doc.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
 
-fn render_thread(state: &AppState, viewer: &Viewer, t: &ThreadView, draft: Option<Draft>, status: StatusCode) -> Result<HttpResponse, PageError> {
+fn render_thread(
+    state: &AppState,
+    viewer: &Viewer,
+    t: &ThreadView,
+    draft: Option<Draft>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let mut ctx = tera::Context::new();
     ctx.insert("thread", t);
     ctx.insert("canonical", &state.url(&t.question.path));
@@ -74,7 +81,12 @@ async fn load_thread(state: &AppState, id: i64, viewer: Option<i64>) -> Result<T
     state.db(move |c| thread::load(c, id, viewer)).await?.ok_or(Error::NotFound("question"))
 }
 
-pub async fn show(state: web::Data<AppState>, viewer: Viewer, req: HttpRequest, path: web::Path<(i64, String)>) -> Result<HttpResponse, PageError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, PageError> {
     let (id, slug) = path.into_inner();
     let t = load_thread(&state, id, viewer.user_id()).await?;
     if slug != t.slug {
@@ -115,7 +127,13 @@ fn parse_question(f: &AskForm) -> Result<NewQuestion, FieldErrors> {
     }
 }
 
-fn ask_page(state: &AppState, viewer: &Viewer, form: &AskForm, errors: &FieldErrors, status: StatusCode) -> Result<HttpResponse, PageError> {
+fn ask_page(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &AskForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let mut ctx = tera::Context::new();
     ctx.insert("form", form);
     ctx.insert("errors", &errors.by_field());
@@ -127,7 +145,11 @@ pub async fn ask_form(state: web::Data<AppState>, viewer: Viewer) -> Result<Http
     ask_page(&state, &viewer, &AskForm::default(), &FieldErrors::new(), StatusCode::OK)
 }
 
-pub async fn ask(state: web::Data<AppState>, viewer: Viewer, CsrfForm(form): CsrfForm<AskForm>) -> Result<HttpResponse, PageError> {
+pub async fn ask(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    CsrfForm(form): CsrfForm<AskForm>,
+) -> Result<HttpResponse, PageError> {
     let Some(user) = viewer.user().cloned() else {
         let mut e = FieldErrors::new();
         e.add("form", "You were logged out. Log in in another tab, then submit again: your text is kept here.");
@@ -153,7 +175,13 @@ pub struct BodyForm {
 }
 
 /// Re-renders the thread with a failed answer or comment and its message.
-async fn thread_with_draft(state: &AppState, viewer: &Viewer, id: i64, draft: Draft, status: StatusCode) -> Result<HttpResponse, PageError> {
+async fn thread_with_draft(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    draft: Draft,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let t = load_thread(state, id, viewer.user_id()).await?;
     render_thread(state, viewer, &t, Some(draft), status)
 }
@@ -167,7 +195,10 @@ fn draft(form: &str, body: String, message: String) -> Draft {
 /// Checks the viewer may post now; otherwise the message to show beside the draft.
 fn posting_allowed(state: &AppState, viewer: &Viewer) -> Result<crate::accounts::User, (StatusCode, String)> {
     let Some(user) = viewer.user().cloned() else {
-        return Err((StatusCode::UNAUTHORIZED, "You were logged out. Log in in another tab, then submit again: your text is kept here.".into()));
+        return Err((
+            StatusCode::UNAUTHORIZED,
+            "You were logged out. Log in in another tab, then submit again: your text is kept here.".into(),
+        ));
     };
     if let Err(e) = state.limits.post(user.id) {
         let (status, _, message) = crate::web::error::classify(&e);
@@ -176,40 +207,79 @@ fn posting_allowed(state: &AppState, viewer: &Viewer) -> Result<crate::accounts:
     Ok(user)
 }
 
-pub async fn answer(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>, CsrfForm(form): CsrfForm<BodyForm>) -> Result<HttpResponse, PageError> {
+pub async fn answer(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<BodyForm>,
+) -> Result<HttpResponse, PageError> {
     let qid = path.into_inner();
     let body = match PostBody::parse(&form.body) {
         Ok(b) => b,
-        Err(m) => return thread_with_draft(&state, &viewer, qid, draft("answer", form.body, m), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(m) => {
+            return thread_with_draft(
+                &state,
+                &viewer,
+                qid,
+                draft("answer", form.body, m),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     };
     let user = match posting_allowed(&state, &viewer) {
         Ok(u) => u,
-        Err((status, m)) => return thread_with_draft(&state, &viewer, qid, draft("answer", form.body, m), status).await,
+        Err((status, m)) => {
+            return thread_with_draft(&state, &viewer, qid, draft("answer", form.body, m), status).await
+        }
     };
     let a = state.db(move |c| posts::answer(c, &user, qid, &body)).await?;
     let q = state.db(move |c| posts::find_question(c, qid)).await?;
     Ok(templates::see_other(&format!("{}#answer-{}", question_path(q.id, &q.slug), a.id)))
 }
 
-pub async fn comment(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>, CsrfForm(form): CsrfForm<BodyForm>) -> Result<HttpResponse, PageError> {
+pub async fn comment(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<BodyForm>,
+) -> Result<HttpResponse, PageError> {
     let post_id = path.into_inner();
     let post = state.db(move |c| posts::find(c, post_id)).await?;
     let qid = post.thread_id();
     let form_name = format!("comment-{post_id}");
     let body = match CommentBody::parse(&form.body) {
         Ok(b) => b,
-        Err(m) => return thread_with_draft(&state, &viewer, qid, draft(&form_name, form.body, m), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(m) => {
+            return thread_with_draft(
+                &state,
+                &viewer,
+                qid,
+                draft(&form_name, form.body, m),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     };
     let user = match posting_allowed(&state, &viewer) {
         Ok(u) => u,
-        Err((status, m)) => return thread_with_draft(&state, &viewer, qid, draft(&form_name, form.body, m), status).await,
+        Err((status, m)) => {
+            return thread_with_draft(&state, &viewer, qid, draft(&form_name, form.body, m), status).await
+        }
     };
     let c = state.db(move |c| posts::comment(c, &user, post_id, &body)).await?;
     let q = state.db(move |c| posts::find_question(c, qid)).await?;
     Ok(templates::see_other(&format!("{}#comment-{}", question_path(q.id, &q.slug), c.id)))
 }
 
-fn edit_page(state: &AppState, viewer: &Viewer, post: &EditTarget, form: &AskForm, errors: &FieldErrors, status: StatusCode) -> Result<HttpResponse, PageError> {
+fn edit_page(
+    state: &AppState,
+    viewer: &Viewer,
+    post: &EditTarget,
+    form: &AskForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let mut ctx = tera::Context::new();
     ctx.insert("post", post);
     ctx.insert("form", form);
@@ -233,9 +303,15 @@ async fn edit_target(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Edit
     }
     let qid = post.thread_id();
     let (q, tags) = state
-        .db(move |c| Ok((posts::find_question(c, qid)?, crate::qa::tags::names_for(c, &[qid])?.remove(&qid).unwrap_or_default())))
+        .db(move |c| {
+            Ok((posts::find_question(c, qid)?, crate::qa::tags::names_for(c, &[qid])?.remove(&qid).unwrap_or_default()))
+        })
         .await?;
-    let path = if post.is_question() { question_path(q.id, &q.slug) } else { format!("{}#answer-{}", question_path(q.id, &q.slug), post.id) };
+    let path = if post.is_question() {
+        question_path(q.id, &q.slug)
+    } else {
+        format!("{}#answer-{}", question_path(q.id, &q.slug), post.id)
+    };
     let form = AskForm {
         title: post.title.clone().unwrap_or_default(),
         body: post.body_md.clone(),
@@ -245,12 +321,21 @@ async fn edit_target(state: &AppState, viewer: &Viewer, id: i64) -> Result<(Edit
     Ok((EditTarget { id: post.id, is_question: post.is_question(), path }, form))
 }
 
-pub async fn edit_form(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
     let (target, form) = edit_target(&state, &viewer, path.into_inner()).await?;
     edit_page(&state, &viewer, &target, &form, &FieldErrors::new(), StatusCode::OK)
 }
 
-pub async fn edit(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>, CsrfForm(form): CsrfForm<AskForm>) -> Result<HttpResponse, PageError> {
+pub async fn edit(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AskForm>,
+) -> Result<HttpResponse, PageError> {
     let (target, _) = edit_target(&state, &viewer, path.into_inner()).await?;
     let mut e = FieldErrors::new();
     let (title, tags) = if target.is_question {
@@ -274,7 +359,11 @@ pub async fn edit(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i6
     Ok(templates::see_other(&target.path))
 }
 
-pub async fn revisions(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+pub async fn revisions(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, PageError> {
     let id = path.into_inner();
     let (post, q, revs) = state
         .db(move |c| {
@@ -287,7 +376,14 @@ pub async fn revisions(state: web::Data<AppState>, viewer: Viewer, path: web::Pa
     ctx.insert("revisions", &revs);
     ctx.insert("question_title", &q.title.unwrap_or_default());
     ctx.insert("post_kind", &post.kind);
-    ctx.insert("post_path", &if post.is_question() { question_path(q.id, &q.slug) } else { format!("{}#answer-{}", question_path(q.id, &q.slug), post.id) });
+    ctx.insert(
+        "post_path",
+        &if post.is_question() {
+            question_path(q.id, &q.slug)
+        } else {
+            format!("{}#answer-{}", question_path(q.id, &q.slug), post.id)
+        },
+    );
     templates::ok(&state, &viewer, "revisions.html", ctx)
 }
 
@@ -301,10 +397,17 @@ fn wants_json(req: &HttpRequest) -> bool {
     req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
 }
 
-pub async fn vote(state: web::Data<AppState>, viewer: Viewer, req: HttpRequest, path: web::Path<i64>, CsrfForm(form): CsrfForm<VoteForm>) -> Result<HttpResponse, PageError> {
+pub async fn vote(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<VoteForm>,
+) -> Result<HttpResponse, PageError> {
     let user = viewer.require()?.clone();
     let post_id = path.into_inner();
-    let value: i32 = form.value.trim().parse().map_err(|_| Error::field("value", "A vote is 1 (up), -1 (down) or 0 (retract)."))?;
+    let value: i32 =
+        form.value.trim().parse().map_err(|_| Error::field("value", "A vote is 1 (up), -1 (down) or 0 (retract)."))?;
     let outcome = state.db(move |c| votes::cast(c, &user, post_id, value)).await?;
     if wants_json(&req) {
         return Ok(HttpResponse::Ok().json(outcome));
@@ -322,7 +425,12 @@ pub struct AcceptForm {
     pub accept: String,
 }
 
-pub async fn accept(state: web::Data<AppState>, viewer: Viewer, path: web::Path<i64>, CsrfForm(form): CsrfForm<AcceptForm>) -> Result<HttpResponse, PageError> {
+pub async fn accept(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<AcceptForm>,
+) -> Result<HttpResponse, PageError> {
     let user = viewer.require()?.clone();
     let answer_id = path.into_inner();
     let accept = form.accept != "0";

@@ -28,9 +28,10 @@ pub async fn sitemap(state: web::Data<AppState>) -> Result<HttpResponse, PageErr
 }
 
 pub async fn robots(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body(format!("User-agent: *\nDisallow: /login\nDisallow: /signup\nDisallow: /api/\nSitemap: {}\n", state.url("/sitemap.xml")))
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(format!(
+        "User-agent: *\nDisallow: /login\nDisallow: /signup\nDisallow: /api/\nSitemap: {}\n",
+        state.url("/sitemap.xml")
+    ))
 }
 
 #[derive(Serialize)]
@@ -48,7 +49,9 @@ struct FeedEntry {
 async fn feed(state: &AppState, tag: Option<String>) -> Result<HttpResponse, PageError> {
     let (self_path, html_path, title) = match &tag {
         Some(t) => (format!("/feeds/tags/{t}.atom"), format!("/tags/{t}"), format!("Newest questions tagged {t}")),
-        None => ("/feeds/questions.atom".to_string(), "/questions?tab=newest".to_string(), "Newest questions".to_string()),
+        None => {
+            ("/feeds/questions.atom".to_string(), "/questions?tab=newest".to_string(), "Newest questions".to_string())
+        }
     };
     let (rows, tag_map) = state
         .db(move |c| {

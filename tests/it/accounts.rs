@@ -1,0 +1,187 @@
+//! Sign-up, log-in, sessions, CSRF and rate limits.
+
+use crate::both;
+use crate::helpers::*;
+
+both!(signing_up_logs_in_and_shows_the_username, |app: TestApp| async move {
+    let b = browser();
+    let res = app.signup_form(&b, "alice_1", "alice@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("nave_session="))
+        .unwrap_or("")
+        .to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let home = app.get_html(&b, "/").await;
+    assert!(home.contains(">alice_1</a>"), "header shows the user");
+});
+
+both!(each_bad_sign_up_field_gets_its_message_and_keeps_the_input, |app: TestApp| async move {
+    let b = browser();
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("ab", "a@example.com", PASSWORD, "at least 3 characters"),
+        (&"x".repeat(31), "a@example.com", PASSWORD, "at most 30 characters"),
+        ("bad name!", "a@example.com", PASSWORD, "may contain only"),
+        ("goodname", "not-an-email", PASSWORD, "does not look like an e-mail"),
+        ("goodname", "a@example.com", "short", "at least 10 characters"),
+        ("goodname10", "a@example.com", "goodname10", "must not be your username"),
+    ];
+    for (u, e, p, message) in cases {
+        let res = app.signup_form(&b, u, e, p).await;
+        assert_eq!(res.status(), 422, "{u} {e}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(message), "expected {message:?}");
+        assert!(html.contains(&format!("value=\"{e}\"")), "e-mail kept");
+        assert!(!html.contains(&format!("value=\"{p}\"")) || p == u, "password never echoed");
+    }
+});
+
+both!(usernames_are_unique_ignoring_case_and_emails_unique, |app: TestApp| async move {
+    assert_eq!(app.api_signup("Carol").await.status(), 201);
+    let res = app
+        .api(
+            reqwest::Method::POST,
+            "/users",
+            None,
+            Some(serde_json::json!({"username": "carol", "email": "other@example.com", "password": PASSWORD})),
+        )
+        .await;
+    let p = assert_problem(res, 422, "validation_failed").await;
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("taken"), "{p}");
+    let res = app
+        .api(
+            reqwest::Method::POST,
+            "/users",
+            None,
+            Some(serde_json::json!({"username": "dave", "email": "CAROL@example.com", "password": PASSWORD})),
+        )
+        .await;
+    let p = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "email");
+});
+
+both!(log_in_works_by_username_or_email, |app: TestApp| async move {
+    app.api_signup("erin").await;
+    for login in ["erin", "ERIN", "erin@example.com"] {
+        let b = browser();
+        let res = app.login_form(&b, login, PASSWORD).await;
+        assert_eq!(res.status(), 303, "{login}");
+        assert!(app.get_html(&b, "/").await.contains(">erin</a>"));
+    }
+});
+
+both!(wrong_password_and_unknown_user_get_the_same_message, |app: TestApp| async move {
+    app.api_signup("frank").await;
+    let b = browser();
+    let wrong = app.login_form(&b, "frank", "not the password").await;
+    assert_eq!(wrong.status(), 401);
+    let wrong = wrong.text().await.unwrap();
+    let unknown = app.login_form(&b, "nobody_here", "not the password").await.text().await.unwrap();
+    let msg = "Wrong username, e-mail or password.";
+    assert!(wrong.contains(msg) && unknown.contains(msg));
+    assert!(wrong.contains("value=\"frank\""), "login kept");
+    let a = assert_problem(app.api_token("frank", "nope nope nope").await, 401, "bad_credentials").await;
+    let b2 = assert_problem(app.api_token("ghost", "nope nope nope").await, 401, "bad_credentials").await;
+    assert_eq!(a["detail"], b2["detail"]);
+});
+
+both!(the_session_id_changes_at_log_in, |app: TestApp| async move {
+    app.api_signup("gina").await;
+    let b = browser();
+    let first = app.login_form(&b, "gina", PASSWORD).await;
+    let second = app.login_form(&b, "gina", PASSWORD).await;
+    let sid = |r: &reqwest::Response| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("nave_session="))
+            .map(String::from)
+    };
+    let (a, c) = (sid(&first).expect("cookie"), sid(&second).expect("cookie"));
+    assert_ne!(a, c);
+});
+
+both!(logging_out_ends_the_session, |app: TestApp| async move {
+    let p = app.person("henry").await;
+    let res = app.post_form(&p.browser, "/", "/logout", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(!app.get_html(&p.browser, "/").await.contains(">henry</a>"));
+    let res = app.get(&p.browser, "/questions/ask").await;
+    assert_eq!(res.status(), 303);
+    assert!(location(&res).starts_with("/login?next="), "{}", location(&res));
+});
+
+both!(logging_out_everywhere_ends_every_session_and_token, |app: TestApp| async move {
+    let p = app.person("iris").await;
+    let other = browser();
+    app.login_form(&other, "iris", PASSWORD).await;
+    let profile = format!("/users/{}/iris", p.id);
+    let res = app.post_form(&p.browser, &profile, "/logout/everywhere", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(!app.get_html(&other, "/").await.contains(">iris</a>"));
+    let q = app
+        .api_ask(&p, "Is my token still valid after logout?", "This body is long enough to pass the rules.", &["auth"])
+        .await;
+    assert_eq!(q.status(), 401);
+});
+
+both!(a_form_without_or_with_a_wrong_csrf_token_is_refused, |app: TestApp| async move {
+    let b = browser();
+    app.get(&b, "/signup").await;
+    let fields = [("username", "mallory"), ("email", "m@example.com"), ("password", PASSWORD)];
+    let res = b.post(app.url("/signup")).form(&fields).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("did not come from this site"), "clear message");
+    let mut with_bad: Vec<(&str, &str)> = fields.to_vec();
+    with_bad.push(("csrf_token", "0000"));
+    assert_eq!(b.post(app.url("/signup")).form(&with_bad).send().await.unwrap().status(), 403);
+    // A token from another browser does not work either.
+    let other = browser();
+    let token = csrf_from(&app.get_html(&other, "/signup").await);
+    let mut stolen: Vec<(&str, &str)> = fields.to_vec();
+    stolen.push(("csrf_token", &token));
+    assert_eq!(b.post(app.url("/signup")).form(&stolen).send().await.unwrap().status(), 403);
+    assert_eq!(app.api(reqwest::Method::GET, "/users/mallory", None, None).await.status(), 404, "nothing was created");
+});
+
+mod rate_limits {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn log_in_attempts_are_limited_per_address() {
+        let app = spawn_app_with(Backend::Sqlite, |s| s.rate_login_per_minute = 3).await.expect("sqlite app");
+        let b = browser();
+        for _ in 0..3 {
+            assert_eq!(app.login_form(&b, "nobody", "whatever whatever").await.status(), 401);
+        }
+        let res = app.login_form(&b, "nobody", "whatever whatever").await;
+        assert_eq!(res.status(), 429);
+        assert!(res.text().await.unwrap().contains("Too many attempts"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_ups_are_limited_per_address() {
+        let app = spawn_app_with(Backend::Sqlite, |s| s.rate_signup_per_hour = 2).await.expect("sqlite app");
+        assert_eq!(app.api_signup("one_1").await.status(), 201);
+        assert_eq!(app.api_signup("two_2").await.status(), 201);
+        let res = app.api_signup("three_3").await;
+        assert!(res.headers().contains_key("retry-after"));
+        assert_problem(res, 429, "rate_limited").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn posting_is_limited_per_user() {
+        let app = spawn_app_with(Backend::Sqlite, |s| s.rate_posts_per_minute = 2).await.expect("sqlite app");
+        let p = app.person("poster").await;
+        let q = app.question(&p).await;
+        let id = q["id"].as_i64().unwrap();
+        assert_eq!(app.api_answer(&p, id, "A first answer that is long enough.").await.status(), 201);
+        assert_problem(app.api_answer(&p, id, "A second answer that is long enough.").await, 429, "rate_limited").await;
+    }
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary (the crate links once). Behaviour tests run on SQLite and PostgreSQL.
+// Panicking is how a test fails: unwrap and expect are the right tools here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod accounts;
+mod browser;
+mod migrations;
+mod pages;
+mod qa;
+mod seo;
