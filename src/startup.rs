@@ -72,6 +72,7 @@ impl Application {
             assets: Default::default(),
             limits: webmod::Limits::new(&settings),
             views: Default::default(),
+            pages: Default::default(),
             settings: settings.clone(),
         });
         let data = state.clone();

@@ -48,6 +48,16 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Post> {
     posts::table.find(id).select(Post::as_select()).first(conn).optional()?.ok_or(Error::NotFound("post"))
 }
 
+/// A question's current version and slug: what a cached page is checked against.
+pub fn question_version(conn: &mut DbConnection, id: i64) -> Result<Option<(i64, String)>> {
+    Ok(posts::table
+        .filter(posts::id.eq(id))
+        .filter(posts::kind.eq(QUESTION))
+        .select((posts::version, posts::slug))
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find_question(conn: &mut DbConnection, id: i64) -> Result<Post> {
     let p = find(conn, id).map_err(|_| Error::NotFound("question"))?;
     if p.is_question() {

@@ -72,6 +72,12 @@ fn view(p: Post, author: &User, thread_path: &str, accepted: Option<i64>) -> Pos
     }
 }
 
+type CommentRow = (i64, i64, String, String, NaiveDateTime, User);
+
+fn comment_view((id, post_id, md, html, created, user): CommentRow) -> CommentView {
+    CommentView { id, post_id, body_markdown: md, body_html: html, author: (&user).into(), created: created.into() }
+}
+
 /// Loads a thread for `viewer` (whose votes are marked). `None` when no such question exists.
 pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> Result<Option<ThreadView>> {
     let row: Option<(Post, User)> = posts::table
@@ -92,7 +98,7 @@ pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> R
         .load(conn)?;
     let mut all_ids: Vec<i64> = answers.iter().map(|(a, _)| a.id).collect();
     all_ids.push(q.id);
-    let comment_rows: Vec<(i64, i64, String, String, NaiveDateTime, User)> = comments::table
+    let comment_rows: Vec<CommentRow> = comments::table
         .inner_join(users::table)
         .filter(comments::post_id.eq_any(&all_ids))
         .order(comments::created_at.asc())
@@ -112,15 +118,9 @@ pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> R
     let tag_names = tags::names_for(conn, &[q.id])?.remove(&q.id).unwrap_or_default();
 
     let mut by_post: HashMap<i64, Vec<CommentView>> = HashMap::new();
-    for (id, post_id, md, html, created, user) in comment_rows {
-        by_post.entry(post_id).or_default().push(CommentView {
-            id,
-            post_id,
-            body_markdown: md,
-            body_html: html,
-            author: (&user).into(),
-            created: created.into(),
-        });
+    for row in comment_rows {
+        let c = comment_view(row);
+        by_post.entry(c.post_id).or_default().push(c);
     }
     let finish = |mut v: PostView, by_post: &mut HashMap<i64, Vec<CommentView>>| {
         v.comments = by_post.remove(&v.id).unwrap_or_default();
@@ -155,4 +155,38 @@ pub fn add_views(conn: &mut DbConnection, counts: &HashMap<i64, i64>) -> Result<
         }
         Ok(())
     })
+}
+
+/// Loads one post (question or answer) with its comments, as it appears in its thread.
+pub fn load_post(conn: &mut DbConnection, post_id: i64, viewer: Option<i64>) -> Result<Option<PostView>> {
+    let row: Option<(Post, User)> = posts::table
+        .inner_join(users::table)
+        .filter(posts::id.eq(post_id))
+        .select((Post::as_select(), User::as_select()))
+        .first(conn)
+        .optional()?;
+    let Some((post, author)) = row else { return Ok(None) };
+    let thread_id = post.thread_id();
+    let q: Option<(String, Option<i64>)> =
+        posts::table.find(thread_id).select((posts::slug, posts::accepted_answer_id)).first(conn).optional()?;
+    let Some((slug, accepted)) = q else { return Ok(None) };
+    let comment_rows: Vec<CommentRow> = comments::table
+        .inner_join(users::table)
+        .filter(comments::post_id.eq(post_id))
+        .order(comments::created_at.asc())
+        .select((
+            comments::id,
+            comments::post_id,
+            comments::body_md,
+            comments::body_html,
+            comments::created_at,
+            User::as_select(),
+        ))
+        .load(conn)?;
+    let mut v = view(post, &author, &question_path(thread_id, &slug), accepted);
+    v.comments = comment_rows.into_iter().map(comment_view).collect();
+    if let Some(uid) = viewer {
+        v.viewer_vote = votes::of_user(conn, uid, &[post_id])?.get(&post_id).copied().unwrap_or(0);
+    }
+    Ok(Some(v))
 }

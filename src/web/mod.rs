@@ -33,6 +33,7 @@ pub struct AppState {
     pub assets: assets::Assets,
     pub limits: Limits,
     pub views: ViewBuffer,
+    pub pages: PageCache,
 }
 
 impl AppState {
@@ -132,5 +133,45 @@ pub async fn flush_views(state: &AppState) {
     }
     if let Err(e) = state.db(move |c| crate::qa::thread::add_views(c, &counts)).await {
         tracing::warn!(error = %e, "could not write view counts");
+    }
+}
+
+/// Question pages as anonymous visitors see them, keyed by the thread's version. Every change
+/// to a thread bumps its version in the database, so a node serves a cached page only after one
+/// cheap query confirms it is current; entries also expire so relative times stay fresh.
+pub struct PageCache {
+    inner: Mutex<HashMap<i64, CachedPage>>,
+    capacity: usize,
+    max_age: std::time::Duration,
+}
+
+struct CachedPage {
+    version: i64,
+    html: actix_web::web::Bytes,
+    at: std::time::Instant,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache { inner: Mutex::new(HashMap::new()), capacity: 2000, max_age: std::time::Duration::from_secs(60) }
+    }
+}
+
+impl PageCache {
+    pub fn get(&self, id: i64, version: i64) -> Option<actix_web::web::Bytes> {
+        let g = self.inner.lock().ok()?;
+        g.get(&id).filter(|c| c.version == version && c.at.elapsed() < self.max_age).map(|c| c.html.clone())
+    }
+
+    pub fn put(&self, id: i64, version: i64, html: actix_web::web::Bytes) {
+        if let Ok(mut g) = self.inner.lock() {
+            if g.len() >= self.capacity && !g.contains_key(&id) {
+                // Drop the oldest entry; a linear scan is cheap at this size.
+                if let Some(oldest) = g.iter().min_by_key(|(_, c)| c.at).map(|(k, _)| *k) {
+                    g.remove(&oldest);
+                }
+            }
+            g.insert(id, CachedPage { version, html, at: std::time::Instant::now() });
+        }
     }
 }

@@ -48,6 +48,29 @@ fn base_context(state: &AppState, viewer: Option<&Viewer>) -> tera::Context {
     ctx
 }
 
+/// Renders a page's HTML for a viewer.
+pub fn render(state: &AppState, viewer: &Viewer, template: &str, extra: tera::Context) -> Result<String, Error> {
+    let mut ctx = base_context(state, Some(viewer));
+    ctx.extend(extra);
+    state.tera.render(template, &ctx).map_err(|e| Error::Internal(anyhow::anyhow!("template {template}: {e:?}")))
+}
+
+/// Wraps rendered HTML in a response, with the viewer's cookies and cache rules.
+pub fn html_response(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    html: impl actix_web::body::MessageBody + 'static,
+) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.content_type("text/html; charset=utf-8");
+    viewer.apply(state, &mut res);
+    if viewer.user().is_some() {
+        res.insert_header((header::CACHE_CONTROL, "private, no-store"));
+    }
+    res.body(html)
+}
+
 /// Renders a page for a viewer with the given status.
 pub fn page(
     state: &AppState,
@@ -56,19 +79,8 @@ pub fn page(
     extra: tera::Context,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let mut ctx = base_context(state, Some(viewer));
-    ctx.extend(extra);
-    let html = state
-        .tera
-        .render(template, &ctx)
-        .map_err(|e| Error::Internal(anyhow::anyhow!("template {template}: {e:?}")))?;
-    let mut res = HttpResponse::build(status);
-    res.content_type("text/html; charset=utf-8");
-    viewer.apply(state, &mut res);
-    if viewer.user().is_some() {
-        res.insert_header((header::CACHE_CONTROL, "private, no-store"));
-    }
-    Ok(res.body(html))
+    let html = render(state, viewer, template, extra)?;
+    Ok(html_response(state, viewer, status, html))
 }
 
 /// Renders a page with status 200.

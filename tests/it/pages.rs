@@ -267,3 +267,28 @@ both!(static_assets_have_versioned_urls_and_long_cache_lifetimes, |app: TestApp|
     assert_eq!(res.status(), 200);
     assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age=31536000"));
 });
+
+both!(anonymous_visitors_see_changes_at_once_despite_the_page_cache, |app: TestApp| async move {
+    let asker = app.person("cache_asker").await;
+    let helper = app.person("cache_helper").await;
+    let q = app.question(&asker).await;
+    let qid = q["id"].as_i64().unwrap();
+    let path = format!("/questions/{qid}/how-do-i-reset-my-router-to-factory-settings");
+    let anon = browser();
+    assert!(app.get_html(&anon, &path).await.contains("0 Answers"));
+    let a = app.answer(&helper, qid).await;
+    assert!(app.get_html(&anon, &path).await.contains("1 Answer<"), "a new answer shows");
+    app.api_vote(&asker, "answers", a["id"].as_i64().unwrap(), 1).await;
+    assert!(
+        app.get_html(&anon, &path).await.contains("<span class=\"score\" aria-label=\"score\">1</span>"),
+        "a vote shows"
+    );
+    app.api(
+        reqwest::Method::PATCH,
+        &format!("/answers/{}", a["id"]),
+        Some(&helper.token),
+        Some(serde_json::json!({"body": "An edited answer that is long enough."})),
+    )
+    .await;
+    assert!(app.get_html(&anon, &path).await.contains("An edited answer that is long enough."), "an edit shows");
+});

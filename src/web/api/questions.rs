@@ -154,9 +154,11 @@ pub async fn edit_question(
     Ok(HttpResponse::Ok().json(QuestionJson::new(&state, &t)))
 }
 
-fn answer_json(state: &AppState, t: &ThreadView, answer_id: i64) -> Result<AnswerJson, Error> {
-    let a = t.answers.iter().find(|a| a.id == answer_id).ok_or(Error::NotFound("answer"))?;
-    Ok(AnswerJson::new(state, &t.question.path, a))
+/// One answer as the API shows it, loaded without the rest of its thread.
+async fn answer_json(state: &AppState, answer_id: i64, viewer: i64) -> Result<AnswerJson, Error> {
+    let a = state.db(move |c| thread::load_post(c, answer_id, Some(viewer))).await?.ok_or(Error::NotFound("answer"))?;
+    let thread_path = a.path.split('#').next().unwrap_or_default().to_string();
+    Ok(AnswerJson::new(state, &thread_path, &a))
 }
 
 /// Answer a question.
@@ -175,8 +177,7 @@ pub async fn create_answer(
     check_posting(&state, &user)?;
     let uid = user.id;
     let a = state.db(move |c| posts::answer(c, &user, qid, &md)).await?;
-    let t = load(&state, qid, Some(uid)).await?;
-    let json = answer_json(&state, &t, a.id)?;
+    let json = answer_json(&state, a.id, uid).await?;
     Ok(HttpResponse::Created().insert_header(("Location", json.url.clone())).json(json))
 }
 
@@ -192,14 +193,13 @@ pub async fn edit_answer(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.get()?;
     let id = path.into_inner();
-    let a = state.db(move |c| posts::find_answer(c, id)).await?;
+    state.db(move |c| posts::find_answer(c, id)).await?;
     let md = PostBody::parse(&body.body).map_err(|m| Error::field("body", m))?;
     check_posting(&state, &user)?;
     let change = PostEdit { title: None, body: md, tags: None, summary: body.summary.unwrap_or_default() };
     let uid = user.id;
     state.db(move |c| posts::edit(c, &user, id, &change)).await?;
-    let t = load(&state, a.thread_id(), Some(uid)).await?;
-    Ok(HttpResponse::Ok().json(answer_json(&state, &t, id)?))
+    Ok(HttpResponse::Ok().json(answer_json(&state, id, uid).await?))
 }
 
 async fn set_accept(

@@ -66,6 +66,10 @@ fn render_thread(
     draft: Option<Draft>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
+    templates::page(state, viewer, "question.html", thread_context(state, viewer, t, draft), status)
+}
+
+fn thread_context(state: &AppState, viewer: &Viewer, t: &ThreadView, draft: Option<Draft>) -> tera::Context {
     let mut ctx = tera::Context::new();
     ctx.insert("thread", t);
     ctx.insert("canonical", &state.url(&t.question.path));
@@ -74,7 +78,7 @@ fn render_thread(
     ctx.insert("draft", &draft.unwrap_or_default());
     ctx.insert("login_url", &format!("/login?next={}", templates::url_encode(&t.question.path)));
     ctx.insert("is_asker", &(viewer.user_id() == Some(t.question.author.id)));
-    templates::page(state, viewer, "question.html", ctx, status)
+    ctx
 }
 
 async fn load_thread(state: &AppState, id: i64, viewer: Option<i64>) -> Result<ThreadView, Error> {
@@ -88,12 +92,40 @@ pub async fn show(
     path: web::Path<(i64, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, slug) = path.into_inner();
+    if viewer.session.is_none() {
+        return show_anonymous(&state, &viewer, &req, id, &slug).await;
+    }
     let t = load_thread(&state, id, viewer.user_id()).await?;
     if slug != t.slug {
         return Ok(moved(&question_path(id, &t.slug)));
     }
     state.views.record(client_ip(&req), id);
     render_thread(&state, &viewer, &t, None, StatusCode::OK)
+}
+
+/// Anonymous visitors (most traffic, and every search engine) get the cached page when the
+/// thread has not changed.
+async fn show_anonymous(
+    state: &AppState,
+    viewer: &Viewer,
+    req: &HttpRequest,
+    id: i64,
+    slug: &str,
+) -> Result<HttpResponse, PageError> {
+    let (version, canonical_slug) =
+        state.db(move |c| posts::question_version(c, id)).await?.ok_or(Error::NotFound("question"))?;
+    if slug != canonical_slug {
+        return Ok(moved(&question_path(id, &canonical_slug)));
+    }
+    state.views.record(client_ip(req), id);
+    if let Some(html) = state.pages.get(id, version) {
+        return Ok(templates::html_response(state, viewer, StatusCode::OK, html));
+    }
+    let t = load_thread(state, id, None).await?;
+    let html =
+        web::Bytes::from(templates::render(state, viewer, "question.html", thread_context(state, viewer, &t, None))?);
+    state.pages.put(id, t.version, html.clone());
+    Ok(templates::html_response(state, viewer, StatusCode::OK, html))
 }
 
 /// `/questions/{id}` without a slug → 301 to the canonical URL.
