@@ -50,7 +50,8 @@ impl From<diesel::result::Error> for Error {
         match e {
             D::NotFound => Error::NotFound("record"),
             D::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                Error::conflict("conflict", format!("that already exists ({})", info.message()))
+                tracing::info!(detail = info.message(), "unique violation");
+                Error::conflict("conflict", "That already exists.")
             }
             other => Error::Internal(anyhow::Error::new(other)),
         }

@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use diesel::Connection;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -131,7 +130,7 @@ pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedRepor
     let e = |e: Error| anyhow::anyhow!("{e}");
     let mut people: Vec<User> = Vec::with_capacity(o.users.max(2));
     bar.set_message("users");
-    conn.transaction::<_, anyhow::Error, _>(|conn| {
+    crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
         for i in 0..o.users.max(2) {
             let name = Username::parse(&format!("demo_{}_{i}", o.seed)).map_err(anyhow::Error::msg)?;
             let email = Email::parse(&format!("demo{}.{i}@example.com", o.seed)).map_err(anyhow::Error::msg)?;
@@ -145,12 +144,13 @@ pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedRepor
         SeedReport { users: people.len(), questions: 0, answers: 0, comments: 0, votes: 0, benchmark_question: None };
     bar.set_message("questions");
     for chunk_start in (0..o.questions).step_by(200) {
-        conn.transaction::<_, anyhow::Error, _>(|conn| {
+        crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
             for qi in chunk_start..(chunk_start + 200).min(o.questions) {
                 let product = PRODUCTS.choose(&mut rng).copied().unwrap_or("router");
                 let problem = PROBLEMS.choose(&mut rng).copied().unwrap_or("is broken");
                 let opener = OPENERS.choose(&mut rng).copied().unwrap_or("Why does my");
-                let title = QuestionTitle::parse(&format!("{opener} {product} {problem}? (#{qi})")).map_err(anyhow::Error::msg)?;
+                let title = QuestionTitle::parse(&format!("{opener} {product} {problem}? (#{qi})"))
+                    .map_err(anyhow::Error::msg)?;
                 let body = PostBody::parse(&format!(
                     "My {product} {problem}.\n\nWhat I tried so far:\n\n1. Restarting it\n2. Reinstalling the app\n\n```\nerror: code E{}\n```\n\nAny idea what else I can do?",
                     rng.gen_range(10..99)
@@ -171,13 +171,17 @@ pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedRepor
                 for _ in 0..n_answers {
                     let who = &people[rng.gen_range(0..people.len())];
                     let fix = FIXES.choose(&mut rng).copied().unwrap_or(FIXES[0]);
-                    let body = PostBody::parse(&format!("{fix}\n\nIf that does not help, tell us which {product} model you have.")).map_err(anyhow::Error::msg)?;
+                    let body = PostBody::parse(&format!(
+                        "{fix}\n\nIf that does not help, tell us which {product} model you have."
+                    ))
+                    .map_err(anyhow::Error::msg)?;
                     answers.push(posts::answer(conn, who, q.id, &body).map_err(e)?);
                     report.answers += 1;
                 }
                 if rng.gen_bool(0.3) {
                     let who = &people[rng.gen_range(0..people.len())];
-                    let c = CommentBody::parse("Which firmware version are you on? It matters here.").map_err(anyhow::Error::msg)?;
+                    let c = CommentBody::parse("Which firmware version are you on? It matters here.")
+                        .map_err(anyhow::Error::msg)?;
                     posts::comment(conn, who, q.id, &c).map_err(e)?;
                     report.comments += 1;
                 }

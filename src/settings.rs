@@ -186,12 +186,28 @@ impl Settings {
     }
 }
 
+/// `scheme://user:password@host` → `scheme://user:***@host`, so errors never print a password.
+pub fn mask_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    match rest.split_once('@') {
+        Some((creds, host)) => {
+            let user = creds.split(':').next().unwrap_or("");
+            let masked = if creds.contains(':') { format!("{user}:***") } else { user.to_string() };
+            format!("{scheme}://{masked}@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
 fn parse_range(value: &str, min: i64, max: i64) -> Option<i64> {
     value.trim().parse::<i64>().ok().filter(|v| (min..=max).contains(v))
 }
 
 fn err(name: &str, value: &str, expected: &str) -> SettingError {
-    let shown = if name == "NAVE_SESSION_KEY" { "(hidden)".to_string() } else { value.to_string() };
+    let shown = match name {
+        "NAVE_SESSION_KEY" => "(hidden)".to_string(),
+        _ => mask_credentials(value),
+    };
     SettingError { name: name.to_string(), value: shown, expected: expected.to_string() }
 }
 
@@ -246,6 +262,13 @@ mod tests {
     fn an_unknown_setting_is_refused() {
         let e = with(&[("NAVE_BINDD", "x")]).unwrap_err();
         assert_eq!(e.name, "NAVE_BINDD");
+    }
+
+    #[test]
+    fn database_passwords_are_never_echoed() {
+        let e = with(&[("NAVE_DATABASE_URL", "mysql://bob:hunter2@db/x")]).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert!(e.to_string().contains("bob:***@db"), "{e}");
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::error::Result;
 pub struct Session {
     pub id_hash: String,
     pub user: User,
+    /// The session was marked as seen just now, so its cookie's expiry should move too.
+    pub renewed: bool,
 }
 
 #[derive(Insertable)]
@@ -51,11 +53,12 @@ pub fn lookup(conn: &mut DbConnection, token: &str, idle_minutes: i64) -> Result
         diesel::delete(sessions::table.find(&id_hash)).execute(conn)?;
         return Ok(None);
     }
-    if now - last_seen > TimeDelta::seconds(60) {
+    let renewed = now - last_seen > TimeDelta::seconds(60);
+    if renewed {
         diesel::update(sessions::table.find(&id_hash)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
         diesel::update(users::table.find(user.id)).set(users::last_seen_at.eq(now)).execute(conn)?;
     }
-    Ok(Some(Session { id_hash, user }))
+    Ok(Some(Session { id_hash, user, renewed }))
 }
 
 pub fn delete(conn: &mut DbConnection, id_hash: &str) -> Result<()> {

@@ -64,7 +64,7 @@ pub fn create(
 ) -> Result<User> {
     let now = super::now();
     let (ulower, elower) = (username.lower(), email.lower());
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut errors = crate::domain::FieldErrors::new();
         if users::table.filter(users::username_lower.eq(&ulower)).count().get_result::<i64>(conn)? > 0 {
             errors.add("username", "That username is taken.");

@@ -33,6 +33,45 @@ macro_rules! per_backend {
     };
 }
 
+/// Runs `f` in a write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, taking the write
+/// lock first (waiting up to `busy_timeout`): a deferred transaction that reads and then writes
+/// fails at once with SQLITE_BUSY when another connection wrote in between. Nested calls become
+/// savepoints. On PostgreSQL it is an ordinary transaction; rows that must not change under it
+/// are locked with `SELECT … FOR UPDATE` (see `qa::lock_post`).
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let outermost_sqlite = match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?.is_none()
+        }
+        DbConnection::Postgresql(_) => false,
+    };
+    if !outermost_sqlite {
+        return conn.transaction(f);
+    }
+    if let DbConnection::Sqlite(inner) = conn {
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    }
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match f(conn) {
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = Manager::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            Manager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
 pub type DbPool = Pool<ConnectionManager>;
 pub type PooledConn = PooledConnection<ConnectionManager>;
 
@@ -53,7 +92,10 @@ impl DbUrl {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(DbUrl::Postgres(url.to_string()))
         } else {
-            Err(format!("unsupported database URL scheme in {url:?}: use sqlite:// or postgres://"))
+            Err(format!(
+                "unsupported database URL scheme in {:?}: use sqlite:// or postgres://",
+                crate::settings::mask_credentials(url)
+            ))
         }
     }
 }

@@ -179,6 +179,9 @@ impl TagName {
         if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+#.-".contains(c)) {
             return Err(format!("Tag {s:?} may contain only a-z, 0-9, +, #, . and -."));
         }
+        if !s.chars().any(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!("Tag {s:?} needs at least one letter or digit."));
+        }
         Ok(TagName(s))
     }
 
@@ -197,6 +200,19 @@ impl TagName {
             n => Err(format!("Use at most 5 tags (you gave {n}).")),
         }
     }
+}
+
+/// Percent-encodes a URL path segment (everything but `A-Z a-z 0-9 - . _ ~`).
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A URL path segment from a title: lower-case words joined by `-`, at most 80 characters.
@@ -250,6 +266,8 @@ mod tests {
         assert!(TagName::parse_list("<script>").is_err());
         assert!(TagName::parse(&"a".repeat(36)).is_err());
         assert_eq!(TagName::parse_list("Rust rust").map(|v| v.len()), Ok(1));
+        assert!(TagName::parse("..").is_err());
+        assert!(TagName::parse("c#").is_ok());
     }
 
     #[test]

@@ -105,6 +105,19 @@ fn plural(n: i64, unit: &str) -> String {
     }
 }
 
+/// Locks a post's row until the transaction ends, so that concurrent votes, edits and accepts
+/// on it run one after another (PostgreSQL `FOR UPDATE`; SQLite write transactions are already
+/// serialised by `db::write_transaction`).
+pub fn lock_post(conn: &mut crate::db::DbConnection, id: i64) -> diesel::QueryResult<()> {
+    match conn {
+        crate::db::DbConnection::Postgresql(c) => {
+            posts_t::table.find(id).select(posts_t::id).for_update().first::<i64>(c).optional()?;
+        }
+        crate::db::DbConnection::Sqlite(_) => {}
+    }
+    Ok(())
+}
+
 pub fn question_path(id: i64, slug: &str) -> String {
     format!("/questions/{id}/{slug}")
 }

@@ -113,7 +113,7 @@ pub fn ask(conn: &mut DbConnection, author: &User, q: &NewQuestion) -> Result<Po
     let html = markdown::render(q.body.as_str());
     let slug = slugify(q.title.as_str());
     let now = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let id: i64 = diesel::insert_into(posts::table)
             .values(NewPost {
                 kind: QUESTION,
@@ -139,7 +139,7 @@ pub fn ask(conn: &mut DbConnection, author: &User, q: &NewQuestion) -> Result<Po
 pub fn answer(conn: &mut DbConnection, author: &User, question_id: i64, body: &PostBody) -> Result<Post> {
     let html = markdown::render(body.as_str());
     let now = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let q = find_question(conn, question_id)?;
         let id: i64 = diesel::insert_into(posts::table)
             .values(NewPost {
@@ -172,7 +172,8 @@ pub fn answer(conn: &mut DbConnection, author: &User, question_id: i64, body: &P
 pub fn edit(conn: &mut DbConnection, editor: &User, post_id: i64, e: &PostEdit) -> Result<Post> {
     let html = markdown::render(e.body.as_str());
     let now = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
+        super::lock_post(conn, post_id)?;
         let post = find(conn, post_id)?;
         if post.author_id != editor.id && !editor.is_staff() {
             return Err(Error::forbidden("not_author", "You can only edit your own posts."));
@@ -224,8 +225,9 @@ fn bump_thread(conn: &mut DbConnection, question_id: i64, at: NaiveDateTime) -> 
 
 /// Accepts an answer (asker only); accepting the accepted answer again un-accepts it.
 pub fn accept(conn: &mut DbConnection, user: &User, answer_id: i64, accept: bool) -> Result<Post> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let a = find_answer(conn, answer_id)?;
+        super::lock_post(conn, a.thread_id())?;
         let q = find_question(conn, a.thread_id())?;
         if q.author_id != user.id {
             return Err(Error::forbidden("not_asker", "Only the person who asked can accept an answer."));
@@ -259,7 +261,7 @@ pub struct CommentView {
 pub fn comment(conn: &mut DbConnection, author: &User, post_id: i64, body: &CommentBody) -> Result<CommentView> {
     let html = markdown::render(body.as_str());
     let now = now();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let post = find(conn, post_id)?;
         let id: i64 = diesel::insert_into(comments::table)
             .values((

@@ -149,7 +149,7 @@ pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> R
 
 /// Adds buffered view counts (flushed periodically, so a page view is not a write).
 pub fn add_views(conn: &mut DbConnection, counts: &HashMap<i64, i64>) -> Result<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         for (id, n) in counts {
             diesel::update(posts::table.find(id)).set(posts::view_count.eq(posts::view_count + n)).execute(conn)?;
         }

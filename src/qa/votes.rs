@@ -22,7 +22,8 @@ pub fn cast(conn: &mut DbConnection, user: &User, post_id: i64, value: i32) -> R
     if !(-1..=1).contains(&value) {
         return Err(Error::field("value", "A vote is 1 (up), -1 (down) or 0 (retract)."));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
+        super::lock_post(conn, post_id)?;
         let post = super::posts::find(conn, post_id)?;
         if post.author_id == user.id {
             return Err(Error::forbidden("own_post", "You cannot vote on your own post."));

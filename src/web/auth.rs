@@ -37,6 +37,17 @@ pub struct Viewer {
     pub csrf_token: String,
     /// A new CSRF cookie to set on the response (first visit).
     pub new_csrf_cookie: Option<String>,
+    /// What to do with the session cookie on the response.
+    pub session_cookie: SessionCookie,
+}
+
+/// The session cookie needs no change, a fresh expiry (the session is in use), or removal
+/// (the server no longer knows it, e.g. after "log out everywhere").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionCookie {
+    Keep,
+    Renew(String),
+    Remove,
 }
 
 impl Viewer {
@@ -54,6 +65,15 @@ impl Viewer {
     pub fn apply(&self, state: &AppState, res: &mut HttpResponseBuilder) {
         if let Some(v) = &self.new_csrf_cookie {
             res.cookie(csrf_cookie(state, v.clone()));
+        }
+        match &self.session_cookie {
+            SessionCookie::Keep => {}
+            SessionCookie::Renew(token) => {
+                res.cookie(session_cookie(state, token.clone()));
+            }
+            SessionCookie::Remove => {
+                res.cookie(removal_cookie(SESSION_COOKIE));
+            }
         }
     }
 }
@@ -100,14 +120,14 @@ fn cookie_value(req: &HttpRequest, name: &str) -> Option<String> {
     req.cookie(name).map(|c| c.value().to_string()).filter(|v| !v.is_empty())
 }
 
-/// Checks a submitted CSRF token in constant time.
-pub fn verify_csrf(req: &HttpRequest, key: &[u8; 32], submitted: Option<&str>) -> Result<(), Error> {
-    let Some(cookie) = cookie_value(req, CSRF_COOKIE) else {
+/// Checks a submitted CSRF token in constant time against the one this viewer's pages carry.
+pub fn verify_csrf(viewer: &Viewer, submitted: Option<&str>) -> Result<(), Error> {
+    if viewer.new_csrf_cookie.is_some() {
+        // No CSRF cookie came with the request, so no token can match.
         return Err(csrf_error());
-    };
-    let expected = csrf_token(key, &cookie, &cookie_value(req, SESSION_COOKIE).unwrap_or_default());
+    }
     match submitted {
-        Some(s) if bool::from(s.as_bytes().ct_eq(expected.as_bytes())) => Ok(()),
+        Some(s) if bool::from(s.as_bytes().ct_eq(viewer.csrf_token.as_bytes())) => Ok(()),
         _ => Err(csrf_error()),
     }
 }
@@ -138,6 +158,11 @@ impl FromRequest for Viewer {
                 }
                 None => None,
             };
+            let cookie_action = match (&session, &session_token) {
+                (Some(s), Some(token)) if s.renewed => SessionCookie::Renew(token.clone()),
+                (None, Some(_)) => SessionCookie::Remove,
+                _ => SessionCookie::Keep,
+            };
             let (csrf, new_csrf_cookie) = match cookie_value(&req, CSRF_COOKIE) {
                 Some(v) => (v, None),
                 None => {
@@ -146,7 +171,12 @@ impl FromRequest for Viewer {
                 }
             };
             let session_part = if session.is_some() { session_token.unwrap_or_default() } else { String::new() };
-            let viewer = Viewer { csrf_token: csrf_token(&state.key, &csrf, &session_part), session, new_csrf_cookie };
+            let viewer = Viewer {
+                csrf_token: csrf_token(&state.key, &csrf, &session_part),
+                session,
+                new_csrf_cookie,
+                session_cookie: cookie_action,
+            };
             req.extensions_mut().insert(viewer.clone());
             Ok(viewer)
         })
@@ -170,15 +200,26 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let req = req.clone();
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let state = state(&req)?;
-            let bytes = body.await.map_err(|e| PageError(body_error(e)))?;
+            let viewer = Viewer::from_request(&req, &mut actix_web::dev::Payload::None).await?;
+            let bytes = body.await.map_err(body_error)?;
             let field: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField { csrf_token: None });
-            verify_csrf(&req, &state.key, field.csrf_token.as_deref())?;
+            if let Err(error) = verify_csrf(&viewer, field.csrf_token.as_deref()) {
+                return Err(PageError { error, kept: kept_text(&bytes) });
+            }
             let value = serde_urlencoded::from_bytes(&bytes)
-                .map_err(|e| PageError(Error::BadRequest(format!("The form could not be read: {e}."))))?;
+                .map_err(|e| Error::BadRequest(format!("The form could not be read: {e}.")))?;
             Ok(CsrfForm(value))
         })
     }
+}
+
+/// The free-text fields of a refused form (never passwords or tokens), to show back to the person.
+fn kept_text(bytes: &[u8]) -> Vec<(String, String)> {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).unwrap_or_default();
+    fields
+        .into_iter()
+        .filter(|(k, v)| ["title", "body", "tags", "summary"].contains(&k.as_str()) && !v.trim().is_empty())
+        .collect()
 }
 
 /// Maps a failure to read the body: too large → 413, anything else → 400.

@@ -110,24 +110,35 @@ impl ResponseError for ApiError {
 #[derive(Clone)]
 pub struct ErrorPage {
     pub message: String,
+    /// Text the person wrote in a form that could not be accepted, shown back so nothing is lost.
+    pub kept: Vec<(String, String)>,
 }
 
 /// An error from a page handler, rendered as an HTML page by [`render_error_page`].
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct PageError(#[from] pub Error);
+#[error("{error}")]
+pub struct PageError {
+    pub error: Error,
+    pub kept: Vec<(String, String)>,
+}
+
+impl From<Error> for PageError {
+    fn from(error: Error) -> Self {
+        PageError { error, kept: Vec::new() }
+    }
+}
 
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
-        classify(&self.0).0
+        classify(&self.error).0
     }
     fn error_response(&self) -> HttpResponse {
-        let (status, _, message) = classify(&self.0);
+        let (status, _, message) = classify(&self.error);
         let mut res = HttpResponse::build(status).finish();
-        if let Some(secs) = retry_after(&self.0) {
+        if let Some(secs) = retry_after(&self.error) {
             res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
-        res.extensions_mut().insert(ErrorPage { message });
+        res.extensions_mut().insert(ErrorPage { message, kept: self.kept.clone() });
         res
     }
 }
@@ -168,6 +179,7 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     if page.is_none() && content_type.starts_with("text/html") {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
+    let kept = page.as_ref().map(|p| p.kept.clone()).unwrap_or_default();
     let message = page.map(|p| p.message).unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => "There is no page at this address.".into(),
         StatusCode::METHOD_NOT_ALLOWED => "That action is not available here.".into(),
@@ -178,7 +190,7 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     let (req, _) = res.into_parts();
     let html = req
         .app_data::<web::Data<AppState>>()
-        .and_then(|state| super::templates::error_page(state, status, &message).ok())
+        .and_then(|state| super::templates::error_page(state, status, &message, &kept).ok())
         .unwrap_or_else(|| {
             format!("<!doctype html><title>{status}</title><p>{}</p>", super::templates::escape(&message))
         });

@@ -30,6 +30,10 @@ pub fn build() -> anyhow::Result<tera::Tera> {
     let mut tera = tera::Tera::default();
     tera.add_raw_templates(TEMPLATES.iter().copied())?;
     tera.set_escape_fn(escape);
+    tera.register_filter("segment", |v: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
+        let s = v.as_str().ok_or_else(|| tera::Error::msg("segment filter needs a string"))?;
+        Ok(tera::Value::String(crate::domain::path_segment(s)))
+    });
     Ok(tera)
 }
 
@@ -107,8 +111,14 @@ pub fn xml(
         .body(body))
 }
 
-pub fn error_page(state: &AppState, status: StatusCode, message: &str) -> Result<String, tera::Error> {
+pub fn error_page(
+    state: &AppState,
+    status: StatusCode,
+    message: &str,
+    kept: &[(String, String)],
+) -> Result<String, tera::Error> {
     let mut ctx = base_context(state, None);
+    ctx.insert("kept", kept);
     ctx.insert("status", &status.as_u16());
     ctx.insert("reason", status.canonical_reason().unwrap_or("Error"));
     ctx.insert("message", message);

@@ -142,7 +142,7 @@ both!(a_logged_out_answer_is_kept_not_lost, |app: TestApp| async move {
         .await;
     assert_eq!(res.status(), 401);
     let html = res.text().await.unwrap();
-    assert!(html.contains("You were logged out"));
+    assert!(html.contains("You are not logged in, so this was not posted."));
     assert!(html.contains("An answer written while logged out."), "the text is kept");
 });
 
@@ -291,4 +291,55 @@ both!(anonymous_visitors_see_changes_at_once_despite_the_page_cache, |app: TestA
     )
     .await;
     assert!(app.get_html(&anon, &path).await.contains("An edited answer that is long enough."), "an edit shows");
+});
+
+both!(a_refused_form_shows_back_what_was_written, |app: TestApp| async move {
+    let p = app.person("kept_text").await;
+    app.get(&p.browser, "/questions/ask").await;
+    let fields = [
+        ("csrf_token", "stale"),
+        ("title", "My long and careful question title"),
+        ("body", "Paragraphs of careful detail."),
+        ("tags", "kept"),
+    ];
+    let res = p.browser.post(app.url("/questions/ask")).form(&fields).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("What you wrote, so nothing is lost"));
+    assert!(html.contains(">Paragraphs of careful detail.</textarea>"));
+    assert!(html.contains(">My long and careful question title</textarea>"));
+});
+
+both!(tags_with_url_characters_link_to_their_own_page, |app: TestApp| async move {
+    let p = app.person("sharp_tagger").await;
+    app.api_ask(&p, "Which C# client library should I use?", "Looking for a maintained C# library here.", &["c#"])
+        .await;
+    let html = app.get_html(&browser(), "/tags").await;
+    assert!(html.contains("href=\"/tags/c%23\""), "encoded link");
+    let page = app.get_html(&browser(), "/tags/c%23").await;
+    assert!(page.contains("Which C# client library should I use?"));
+});
+
+both!(a_wrong_method_is_405, |app: TestApp| async move {
+    let c = reqwest::Client::new();
+    assert_eq!(c.delete(app.url("/questions/ask")).send().await.unwrap().status(), 405);
+    let res = c.delete(app.url("/api/v1/questions")).send().await.unwrap();
+    assert_problem(res, 405, "method_not_allowed").await;
+});
+
+both!(a_forgotten_session_cookie_is_cleared_and_log_in_still_works, |app: TestApp| async move {
+    let p = app.person("stale_cookie").await;
+    let other = browser();
+    app.login_form(&other, "stale_cookie", PASSWORD).await;
+    // Log out everywhere from the first browser: the second keeps a cookie the server forgot.
+    app.post_form(&p.browser, &format!("/users/{}/stale_cookie", p.id), "/logout/everywhere", &[]).await;
+    let res = app.get(&other, "/").await;
+    let cleared = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|c| c.starts_with("nave_session=;") || c.starts_with("nave_session=\"\""));
+    assert!(cleared, "stale cookie removed");
+    assert_eq!(app.login_form(&other, "stale_cookie", PASSWORD).await.status(), 303);
 });

@@ -326,3 +326,8 @@ both!(the_openapi_document_lists_every_endpoint, |app: TestApp| async move {
     }
     assert!(doc["components"]["schemas"].get("Problem").is_some());
 });
+
+both!(an_out_of_range_page_is_a_400_not_a_crash, |app: TestApp| async move {
+    let res = app.api(Method::GET, "/questions?page=9223372036854775807", None, None).await;
+    assert_problem(res, 400, "malformed_request").await;
+});

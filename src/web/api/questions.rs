@@ -49,8 +49,8 @@ pub async fn list_questions(state: web::Data<AppState>, q: web::Query<ListQuery>
         }),
     };
     let page = q.page.unwrap_or(1);
-    if page < 1 {
-        e.add("page", "page starts at 1.");
+    if !(1..=100_000).contains(&page) {
+        e.add("page", "page must be between 1 and 100000.");
     }
     let page_size = q.page_size.unwrap_or(30);
     if !(1..=100).contains(&page_size) {

@@ -26,9 +26,15 @@ pub struct NextQuery {
     pub next: Option<String>,
 }
 
-/// Only same-site paths are followed after log-in.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+/// Only same-site paths are followed after log-in: a single leading `/`, then no second `/`
+/// or `\\`, and no control characters or spaces (browsers drop tabs and newlines, which would
+/// turn `/\t/evil.example` into `//evil.example`).
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !matches!(next.as_bytes().get(1), Some(b'/') | Some(b'\\'))
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && next.len() <= 2000;
+    if ok {
         next.to_string()
     } else {
         "/".to_string()
@@ -254,4 +260,25 @@ pub async fn profile_without_name(state: web::Data<AppState>, path: web::Path<i6
     let id = path.into_inner();
     let user = state.db(move |c| users::find(c, id)).await?;
     Ok(HttpResponse::MovedPermanently().insert_header(("Location", user.path())).finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_site_paths_are_followed() {
+        assert_eq!(safe_next("/questions/1/x?tab=a"), "/questions/1/x?tab=a");
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "/ /evil",
+            "",
+        ] {
+            assert_eq!(safe_next(evil), "/", "{evil:?}");
+        }
+    }
 }

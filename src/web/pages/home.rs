@@ -29,9 +29,9 @@ async fn question_list(
     match &tag {
         Some(t) => {
             ctx.insert("tag", t);
-            ctx.insert("list_path", &format!("/tags/{}", t.name));
+            ctx.insert("list_path", &format!("/tags/{}", crate::domain::path_segment(&t.name)));
             ctx.insert("title", &format!("Questions tagged {}", t.name));
-            ctx.insert("feed_url", &format!("/feeds/tags/{}.atom", t.name));
+            ctx.insert("feed_url", &format!("/feeds/tags/{}.atom", crate::domain::path_segment(&t.name)));
         }
         None => {
             ctx.insert("list_path", "/questions");

@@ -184,7 +184,7 @@ pub async fn ask(
 ) -> Result<HttpResponse, PageError> {
     let Some(user) = viewer.user().cloned() else {
         let mut e = FieldErrors::new();
-        e.add("form", "You were logged out. Log in in another tab, then submit again: your text is kept here.");
+        e.add("form", "You are not logged in, so this was not posted. Your text is kept here and in this browser: log in, then post it again.");
         return ask_page(&state, &viewer, &form, &e, StatusCode::UNAUTHORIZED);
     };
     let q = match parse_question(&form) {
@@ -229,7 +229,7 @@ fn posting_allowed(state: &AppState, viewer: &Viewer) -> Result<crate::accounts:
     let Some(user) = viewer.user().cloned() else {
         return Err((
             StatusCode::UNAUTHORIZED,
-            "You were logged out. Log in in another tab, then submit again: your text is kept here.".into(),
+            "You are not logged in, so this was not posted. Your text is kept here and in this browser: log in, then post it again.".into(),
         ));
     };
     if let Err(e) = state.limits.post(user.id) {

@@ -48,7 +48,10 @@ struct FeedEntry {
 
 async fn feed(state: &AppState, tag: Option<String>) -> Result<HttpResponse, PageError> {
     let (self_path, html_path, title) = match &tag {
-        Some(t) => (format!("/feeds/tags/{t}.atom"), format!("/tags/{t}"), format!("Newest questions tagged {t}")),
+        Some(t) => {
+            let seg = crate::domain::path_segment(t);
+            (format!("/feeds/tags/{seg}.atom"), format!("/tags/{seg}"), format!("Newest questions tagged {t}"))
+        }
         None => {
             ("/feeds/questions.atom".to_string(), "/questions?tab=newest".to_string(), "Newest questions".to_string())
         }
