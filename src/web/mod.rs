@@ -136,42 +136,118 @@ pub async fn flush_views(state: &AppState) {
     }
 }
 
-/// Question pages as anonymous visitors see them, keyed by the thread's version. Every change
-/// to a thread bumps its version in the database, so a node serves a cached page only after one
-/// cheap query confirms it is current; entries also expire so relative times stay fresh.
+/// Pages as anonymous visitors see them. Question pages are keyed by the thread's version:
+/// every change to a thread bumps it in the database, and a write on this node drops the entry
+/// at once; a change made through another node is noticed by re-checking the version at most
+/// once a second. Lists (home, tags) are kept for two seconds and dropped on any local write.
+/// Entries expire after a minute so relative times ("5 minutes ago") stay right.
 pub struct PageCache {
-    inner: Mutex<HashMap<i64, CachedPage>>,
+    threads: Mutex<ThreadPages>,
+    lists: Mutex<HashMap<String, CachedPage>>,
     capacity: usize,
-    max_age: std::time::Duration,
+}
+
+#[derive(Default)]
+struct ThreadPages {
+    pages: HashMap<i64, CachedPage>,
+    /// Which cached thread each answer appears in, so a change to an answer drops its page.
+    owner: HashMap<i64, i64>,
+}
+
+impl ThreadPages {
+    fn remove(&mut self, thread_id: i64) {
+        if let Some(page) = self.pages.remove(&thread_id) {
+            for p in page.posts {
+                self.owner.remove(&p);
+            }
+        }
+    }
 }
 
 struct CachedPage {
     version: i64,
+    /// The thread's slug, so a wrong slug never gets the cached page instead of a redirect.
+    slug: String,
+    /// Answers on the page.
+    posts: Vec<i64>,
     html: actix_web::web::Bytes,
-    at: std::time::Instant,
+    created: std::time::Instant,
+    checked: std::time::Instant,
 }
+
+impl CachedPage {
+    fn new(version: i64, slug: &str, posts: Vec<i64>, html: actix_web::web::Bytes) -> Self {
+        let now = std::time::Instant::now();
+        CachedPage { version, slug: slug.to_string(), posts, html, created: now, checked: now }
+    }
+}
+
+const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+const LIST_AGE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Default for PageCache {
     fn default() -> Self {
-        PageCache { inner: Mutex::new(HashMap::new()), capacity: 2000, max_age: std::time::Duration::from_secs(60) }
+        PageCache { threads: Mutex::new(ThreadPages::default()), lists: Mutex::new(HashMap::new()), capacity: 2000 }
     }
 }
 
 impl PageCache {
-    pub fn get(&self, id: i64, version: i64) -> Option<actix_web::web::Bytes> {
-        let g = self.inner.lock().ok()?;
-        g.get(&id).filter(|c| c.version == version && c.at.elapsed() < self.max_age).map(|c| c.html.clone())
+    /// A thread's page when it was confirmed current less than a second ago.
+    pub fn thread_fresh(&self, id: i64, slug: &str) -> Option<actix_web::web::Bytes> {
+        let g = self.threads.lock().ok()?;
+        g.pages
+            .get(&id)
+            .filter(|c| c.slug == slug && c.checked.elapsed() < RECHECK && c.created.elapsed() < MAX_AGE)
+            .map(|c| c.html.clone())
     }
 
-    pub fn put(&self, id: i64, version: i64, html: actix_web::web::Bytes) {
-        if let Ok(mut g) = self.inner.lock() {
-            if g.len() >= self.capacity && !g.contains_key(&id) {
-                // Drop the oldest entry; a linear scan is cheap at this size.
-                if let Some(oldest) = g.iter().min_by_key(|(_, c)| c.at).map(|(k, _)| *k) {
-                    g.remove(&oldest);
+    /// A thread's page if it is at `version` (just read from the database).
+    pub fn thread_at(&self, id: i64, version: i64) -> Option<actix_web::web::Bytes> {
+        let mut g = self.threads.lock().ok()?;
+        let c = g.pages.get_mut(&id).filter(|c| c.version == version && c.created.elapsed() < MAX_AGE)?;
+        c.checked = std::time::Instant::now();
+        Some(c.html.clone())
+    }
+
+    pub fn put_thread(&self, id: i64, version: i64, slug: &str, answers: Vec<i64>, html: actix_web::web::Bytes) {
+        if let Ok(mut g) = self.threads.lock() {
+            g.remove(id);
+            if g.pages.len() >= self.capacity {
+                if let Some(oldest) = g.pages.iter().min_by_key(|(_, c)| c.created).map(|(k, _)| *k) {
+                    g.remove(oldest);
                 }
             }
-            g.insert(id, CachedPage { version, html, at: std::time::Instant::now() });
+            for a in &answers {
+                g.owner.insert(*a, id);
+            }
+            g.pages.insert(id, CachedPage::new(version, slug, answers, html));
+        }
+    }
+
+    pub fn list(&self, key: &str) -> Option<actix_web::web::Bytes> {
+        let g = self.lists.lock().ok()?;
+        g.get(key).filter(|c| c.created.elapsed() < LIST_AGE).map(|c| c.html.clone())
+    }
+
+    pub fn put_list(&self, key: String, html: actix_web::web::Bytes) {
+        if let Ok(mut g) = self.lists.lock() {
+            if g.len() >= self.capacity {
+                g.clear();
+            }
+            g.insert(key, CachedPage::new(0, "", Vec::new(), html));
+        }
+    }
+
+    /// Called after every write on this node with the id of any post in the thread it touched:
+    /// that thread's page and every list are dropped.
+    pub fn changed(&self, post_id: i64) {
+        if let Ok(mut g) = self.threads.lock() {
+            let thread = g.owner.get(&post_id).copied().unwrap_or(post_id);
+            g.remove(thread);
+        }
+        if let Ok(mut g) = self.lists.lock() {
+            g.clear();
         }
     }
 }

@@ -52,6 +52,7 @@ CREATE TABLE posts (
 CREATE INDEX posts_kind_created ON posts(kind, created_at);
 CREATE INDEX posts_kind_activity ON posts(kind, last_activity_at);
 CREATE INDEX posts_unanswered ON posts(kind, answer_count, created_at);
+CREATE INDEX posts_kind_score ON posts(kind, score);
 CREATE INDEX posts_question_id ON posts(question_id);
 CREATE INDEX posts_author_id ON posts(author_id);
 

@@ -103,6 +103,7 @@ pub async fn create_question(
     check_posting(&state, &user)?;
     let uid = user.id;
     let post = state.db(move |c| posts::ask(c, &user, &NewQuestion { title, body, tags })).await?;
+    state.pages.changed(post.id);
     let t = load(&state, post.id, Some(uid)).await?;
     let json = QuestionJson::new(&state, &t);
     Ok(HttpResponse::Created().insert_header(("Location", json.url.clone())).json(json))
@@ -150,6 +151,7 @@ pub async fn edit_question(
     let change = PostEdit { title, body: md, tags: new_tags, summary: body.summary.unwrap_or_default() };
     let uid = user.id;
     state.db(move |c| posts::edit(c, &user, id, &change)).await?;
+    state.pages.changed(id);
     let t = load(&state, id, Some(uid)).await?;
     Ok(HttpResponse::Ok().json(QuestionJson::new(&state, &t)))
 }
@@ -177,6 +179,7 @@ pub async fn create_answer(
     check_posting(&state, &user)?;
     let uid = user.id;
     let a = state.db(move |c| posts::answer(c, &user, qid, &md)).await?;
+    state.pages.changed(qid);
     let json = answer_json(&state, a.id, uid).await?;
     Ok(HttpResponse::Created().insert_header(("Location", json.url.clone())).json(json))
 }
@@ -199,6 +202,7 @@ pub async fn edit_answer(
     let change = PostEdit { title: None, body: md, tags: None, summary: body.summary.unwrap_or_default() };
     let uid = user.id;
     state.db(move |c| posts::edit(c, &user, id, &change)).await?;
+    state.pages.changed(id);
     Ok(HttpResponse::Ok().json(answer_json(&state, id, uid).await?))
 }
 
@@ -209,6 +213,7 @@ async fn set_accept(
     accept: bool,
 ) -> Result<HttpResponse, ApiError> {
     let q = state.db(move |c| posts::accept(c, &user, id, accept)).await?;
+    state.pages.changed(q.id);
     Ok(HttpResponse::Ok().json(AcceptResponse { question_id: q.id, accepted_answer_id: q.accepted_answer_id }))
 }
 
@@ -250,6 +255,7 @@ async fn add_comment(
             Ok((view, question_path(q.id, &q.slug)))
         })
         .await?;
+    state.pages.changed(post_id);
     let json = CommentJson::new(state, &path, &c);
     Ok(HttpResponse::Created().insert_header(("Location", json.url.clone())).json(json))
 }
@@ -291,6 +297,7 @@ async fn cast(
     value: i32,
 ) -> Result<HttpResponse, ApiError> {
     let outcome = state.db(move |c| votes::cast(c, &user, post_id, value)).await?;
+    state.pages.changed(post_id);
     Ok(HttpResponse::Ok().json(outcome))
 }
 

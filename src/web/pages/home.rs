@@ -1,6 +1,7 @@
 //! Home page tabs, the tag list and tag pages.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{Pager, Paging, PER_PAGE};
 use crate::error::Error;
@@ -10,12 +11,29 @@ use crate::web::auth::Viewer;
 use crate::web::error::PageError;
 use crate::web::{templates, AppState};
 
-async fn question_list(
+/// Lists for anonymous visitors come from the short-lived list cache.
+async fn cached_list(
     state: &AppState,
     viewer: &Viewer,
+    req: &HttpRequest,
     q: &Paging,
     tag: Option<tags::Tag>,
 ) -> Result<HttpResponse, PageError> {
+    if viewer.session.is_some() {
+        let ctx = list_context(state, q, tag).await?;
+        return templates::ok(state, viewer, "home.html", ctx);
+    }
+    let key = req.uri().to_string();
+    if let Some(html) = state.pages.list(&key) {
+        return Ok(templates::html_response(state, viewer, StatusCode::OK, html));
+    }
+    let ctx = list_context(state, q, tag).await?;
+    let html = web::Bytes::from(templates::render(state, viewer, "home.html", ctx)?);
+    state.pages.put_list(key, html.clone());
+    Ok(templates::html_response(state, viewer, StatusCode::OK, html))
+}
+
+async fn list_context(state: &AppState, q: &Paging, tag: Option<tags::Tag>) -> Result<tera::Context, PageError> {
     let sort =
         q.tab.as_deref().and_then(Sort::parse).unwrap_or(if tag.is_some() { Sort::Newest } else { Sort::Active });
     let page = q.page();
@@ -39,26 +57,28 @@ async fn question_list(
             ctx.insert("feed_url", "/feeds/questions.atom");
         }
     }
-    templates::ok(state, viewer, "home.html", ctx)
+    Ok(ctx)
 }
 
 pub async fn home(
     state: web::Data<AppState>,
     viewer: Viewer,
+    req: HttpRequest,
     q: web::Query<Paging>,
 ) -> Result<HttpResponse, PageError> {
-    question_list(&state, &viewer, &q, None).await
+    cached_list(&state, &viewer, &req, &q, None).await
 }
 
 pub async fn tag_page(
     state: web::Data<AppState>,
     viewer: Viewer,
+    req: HttpRequest,
     name: web::Path<String>,
     q: web::Query<Paging>,
 ) -> Result<HttpResponse, PageError> {
     let name = name.into_inner().to_lowercase();
     let tag = state.db(move |c| tags::find(c, &name)).await?.ok_or(Error::NotFound("tag"))?;
-    question_list(&state, &viewer, &q, Some(tag)).await
+    cached_list(&state, &viewer, &req, &q, Some(tag)).await
 }
 
 pub async fn tag_list(

@@ -112,19 +112,23 @@ async fn show_anonymous(
     id: i64,
     slug: &str,
 ) -> Result<HttpResponse, PageError> {
+    if let Some(html) = state.pages.thread_fresh(id, slug) {
+        state.views.record(client_ip(req), id);
+        return Ok(templates::html_response(state, viewer, StatusCode::OK, html));
+    }
     let (version, canonical_slug) =
         state.db(move |c| posts::question_version(c, id)).await?.ok_or(Error::NotFound("question"))?;
     if slug != canonical_slug {
         return Ok(moved(&question_path(id, &canonical_slug)));
     }
     state.views.record(client_ip(req), id);
-    if let Some(html) = state.pages.get(id, version) {
+    if let Some(html) = state.pages.thread_at(id, version) {
         return Ok(templates::html_response(state, viewer, StatusCode::OK, html));
     }
     let t = load_thread(state, id, None).await?;
-    let html =
-        web::Bytes::from(templates::render(state, viewer, "question.html", thread_context(state, viewer, &t, None))?);
-    state.pages.put(id, t.version, html.clone());
+    let ctx = thread_context(state, viewer, &t, None);
+    let html = web::Bytes::from(templates::render(state, viewer, "question.html", ctx)?);
+    state.pages.put_thread(id, t.version, &t.slug, t.answers.iter().map(|a| a.id).collect(), html.clone());
     Ok(templates::html_response(state, viewer, StatusCode::OK, html))
 }
 
@@ -197,6 +201,7 @@ pub async fn ask(
         return ask_page(&state, &viewer, &form, &fe, StatusCode::TOO_MANY_REQUESTS);
     }
     let post = state.db(move |c| posts::ask(c, &user, &q)).await?;
+    state.pages.changed(post.id);
     Ok(templates::see_other(&question_path(post.id, &post.slug)))
 }
 
@@ -266,6 +271,7 @@ pub async fn answer(
         }
     };
     let a = state.db(move |c| posts::answer(c, &user, qid, &body)).await?;
+    state.pages.changed(qid);
     let q = state.db(move |c| posts::find_question(c, qid)).await?;
     Ok(templates::see_other(&format!("{}#answer-{}", question_path(q.id, &q.slug), a.id)))
 }
@@ -300,6 +306,7 @@ pub async fn comment(
         }
     };
     let c = state.db(move |c| posts::comment(c, &user, post_id, &body)).await?;
+    state.pages.changed(qid);
     let q = state.db(move |c| posts::find_question(c, qid)).await?;
     Ok(templates::see_other(&format!("{}#comment-{}", question_path(q.id, &q.slug), c.id)))
 }
@@ -387,6 +394,7 @@ pub async fn edit(
     let change = PostEdit { title, body, tags, summary: form.summary.clone() };
     let id = target.id;
     state.db(move |c| posts::edit(c, &user, id, &change)).await?;
+    state.pages.changed(id);
     let (target, _) = edit_target(&state, &viewer, id).await?;
     Ok(templates::see_other(&target.path))
 }
@@ -441,6 +449,7 @@ pub async fn vote(
     let value: i32 =
         form.value.trim().parse().map_err(|_| Error::field("value", "A vote is 1 (up), -1 (down) or 0 (retract)."))?;
     let outcome = state.db(move |c| votes::cast(c, &user, post_id, value)).await?;
+    state.pages.changed(post_id);
     if wants_json(&req) {
         return Ok(HttpResponse::Ok().json(outcome));
     }
@@ -467,5 +476,6 @@ pub async fn accept(
     let answer_id = path.into_inner();
     let accept = form.accept != "0";
     let q = state.db(move |c| posts::accept(c, &user, answer_id, accept)).await?;
+    state.pages.changed(q.id);
     Ok(templates::see_other(&format!("{}#answer-{answer_id}", question_path(q.id, &q.slug))))
 }
