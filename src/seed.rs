@@ -103,8 +103,14 @@ const TAGS: &[&str] = &[
     "c#",
     ".net",
 ];
-const OPENERS: &[&str] =
-    &["How do I fix it when my", "Why does my", "What can I do if my", "Is it normal that my", "Anyone else whose"];
+/// Title shapes: `{p}` is the product, `{x}` the problem.
+const TITLES: &[&str] = &[
+    "My {p} {x}: what can I do?",
+    "How do I fix it when my {p} {x}?",
+    "What can I do if my {p} {x}?",
+    "Is it normal that my {p} {x}?",
+    "Anyone else whose {p} {x}?",
+];
 const FIXES: &[&str] = &[
     "Hold the reset button for ten seconds until the light blinks amber, then set it up again from the app.",
     "Go to **Settings → Advanced** and turn off *band steering*; that fixed it for me and two neighbours.",
@@ -148,8 +154,8 @@ pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedRepor
             for qi in chunk_start..(chunk_start + 200).min(o.questions) {
                 let product = PRODUCTS.choose(&mut rng).copied().unwrap_or("router");
                 let problem = PROBLEMS.choose(&mut rng).copied().unwrap_or("is broken");
-                let opener = OPENERS.choose(&mut rng).copied().unwrap_or("Why does my");
-                let title = QuestionTitle::parse(&format!("{opener} {product} {problem}? (#{qi})"))
+                let shape = TITLES.choose(&mut rng).copied().unwrap_or(TITLES[0]);
+                let title = QuestionTitle::parse(&shape.replace("{p}", product).replace("{x}", problem))
                     .map_err(anyhow::Error::msg)?;
                 let body = PostBody::parse(&format!(
                     "My {product} {problem}.\n\nWhat I tried so far:\n\n1. Restarting it\n2. Reinstalling the app\n\n```\nerror: code E{}\n```\n\nAny idea what else I can do?",

@@ -247,10 +247,12 @@ pub fn accept(conn: &mut DbConnection, user: &User, answer_id: i64, accept: bool
 }
 
 /// A comment as shown under a post.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CommentView {
     pub id: i64,
     pub post_id: i64,
+    /// Pages show the HTML; the API reads this field directly.
+    #[serde(skip_serializing)]
     pub body_markdown: String,
     pub body_html: String,
     pub author: UserRef,

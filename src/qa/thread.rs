@@ -14,7 +14,7 @@ use crate::db::DbConnection;
 use crate::error::Result;
 
 /// A question or an answer as shown in a thread.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PostView {
     pub id: i64,
     pub kind: String,
@@ -22,6 +22,8 @@ pub struct PostView {
     pub title: Option<String>,
     /// Public URL path of this post (answers: the thread path with `#answer-ID`).
     pub path: String,
+    /// Pages show the HTML; the API reads this field directly.
+    #[serde(skip_serializing)]
     pub body_markdown: String,
     pub body_html: String,
     pub score: i64,
@@ -37,7 +39,7 @@ pub struct PostView {
 }
 
 /// A whole thread.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ThreadView {
     pub question: PostView,
     pub slug: String,

@@ -14,6 +14,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("macros.html", include_str!("../../templates/macros.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("question.html", include_str!("../../templates/question.html")),
+    ("post_votes.html", include_str!("../../templates/post_votes.html")),
+    ("post_comments.html", include_str!("../../templates/post_comments.html")),
     ("ask.html", include_str!("../../templates/ask.html")),
     ("edit.html", include_str!("../../templates/edit.html")),
     ("revisions.html", include_str!("../../templates/revisions.html")),

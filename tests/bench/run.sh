@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark: seeds demo data (10,000 questions; the benchmark question has 30 answers),
 # serves it from a release build pinned to one core, and loads it with wrk pinned to the other.
-# Prints requests/s, p50 and p99 for /healthz (the ceiling), the question page, the home page and
-# posting an answer, each page's fraction of the ceiling, and the server's resident memory.
+# Prints requests/s, p50 and p99 for /healthz (the ceiling), the question page (anonymous, as
+# search engines and most readers see it, and logged in, rendered afresh every time), the home
+# page and posting an answer, each beside the ceiling, and the server's resident memory.
 #
 #   tests/bench/run.sh                    # SQLite (the default)
 #   BACKEND=postgres tests/bench/run.sh   # PostgreSQL at 127.0.0.1:5432
@@ -54,6 +55,12 @@ token=$(curl -fsS -X POST -H 'Content-Type: application/json' -d '{"login":"demo
 # Answers go to the second question so the benchmark question keeps its 30 answers.
 second=$(curl -fsS "http://127.0.0.1:$PORT/api/v1/questions?sort=newest&page_size=1&page=$((QUESTIONS - 1))" | sed 's/.*"items":\[{"id":\([0-9]*\).*/\1/')
 
+# A logged-in reader's session: their pages are rendered for them, never from the cache.
+jar="$work/cookies"
+csrf=$(curl -fsS -c "$jar" "http://127.0.0.1:$PORT/login" | sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1)
+curl -fsS -b "$jar" -c "$jar" -o /dev/null --data-urlencode "csrf_token=$csrf" --data-urlencode "login=demo_7_2" --data-urlencode "password=demo-password-1" "http://127.0.0.1:$PORT/login"
+session=$(awk '$6 == "nave_session" {print $7}' "$jar")
+
 peak_rss="$idle_rss"
 sample_rss() { while kill -0 "$1" 2>/dev/null; do r=$(rss); awk -v a="$r" -v b="$(cat "$work/peak")" 'BEGIN{exit !(a>b)}' && echo "$r" >"$work/peak"; sleep 0.2; done; }
 echo "$idle_rss" >"$work/peak"
@@ -61,7 +68,7 @@ echo "$idle_rss" >"$work/peak"
 export REPORT_LUA="$here/report.lua"
 run() { # name url [script]
   local name=$1 url=$2 script=${3:-$here/report.lua}
-  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s -s "$script" "$url" >"$work/$name.out" 2>&1 &
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s -s "$script" ${HEADER:+-H "$HEADER"} "$url" >"$work/$name.out" 2>&1 &
   local w=$!
   sample_rss "$w"
   wait "$w"
@@ -75,6 +82,7 @@ echo "== load: $CONNECTIONS connections, ${DURATION}s each; server on CPU $SERVE
 results=$(
   run healthz "$base/healthz"
   run question_page "$base$question_path"
+  HEADER="Cookie: nave_session=$session" run question_user "$base$question_path"
   run home_page "$base/"
   TOKEN="$token" QUESTION="$second" run post_answer "$base/" "$here/post_answer.lua"
 )
@@ -87,3 +95,6 @@ done
 echo
 echo "server RSS: idle ${idle_rss} MB, peak under load $(cat "$work/peak") MB"
 echo "backend: $BACKEND; questions: $QUESTIONS; benchmark question: $question_path"
+if grep -qE 'ERROR|WARN' "$work/server.log"; then
+  echo; echo "server warnings and errors (last 10):"; grep -E 'ERROR|WARN' "$work/server.log" | tail -n 10
+fi
