@@ -1,7 +1,7 @@
 //! Sign-up, log-in, sessions, CSRF and rate limits.
 
-use crate::both;
 use crate::helpers::*;
+use crate::{both, both_with};
 
 both!(signing_up_logs_in_and_shows_the_username, |app: TestApp| async move {
     let b = browser();
@@ -150,12 +150,10 @@ both!(a_form_without_or_with_a_wrong_csrf_token_is_refused, |app: TestApp| async
     assert_eq!(app.api(reqwest::Method::GET, "/users/mallory", None, None).await.status(), 404, "nothing was created");
 });
 
-mod rate_limits {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn log_in_attempts_are_limited_per_address() {
-        let app = spawn_app_with(Backend::Sqlite, |s| s.rate_login_per_minute = 3).await.expect("sqlite app");
+both_with!(
+    log_in_attempts_are_limited_per_address,
+    |s: &mut nave::settings::Settings| s.rate_login_per_minute = 3,
+    |app: TestApp| async move {
         let b = browser();
         for _ in 0..3 {
             assert_eq!(app.login_form(&b, "nobody", "whatever whatever").await.status(), 401);
@@ -164,24 +162,28 @@ mod rate_limits {
         assert_eq!(res.status(), 429);
         assert!(res.text().await.unwrap().contains("Too many attempts"));
     }
+);
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sign_ups_are_limited_per_address() {
-        let app = spawn_app_with(Backend::Sqlite, |s| s.rate_signup_per_hour = 2).await.expect("sqlite app");
+both_with!(
+    sign_ups_are_limited_per_address,
+    |s: &mut nave::settings::Settings| s.rate_signup_per_hour = 2,
+    |app: TestApp| async move {
         assert_eq!(app.api_signup("one_1").await.status(), 201);
         assert_eq!(app.api_signup("two_2").await.status(), 201);
         let res = app.api_signup("three_3").await;
         assert!(res.headers().contains_key("retry-after"));
         assert_problem(res, 429, "rate_limited").await;
     }
+);
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn posting_is_limited_per_user() {
-        let app = spawn_app_with(Backend::Sqlite, |s| s.rate_posts_per_minute = 2).await.expect("sqlite app");
+both_with!(
+    posting_is_limited_per_user,
+    |s: &mut nave::settings::Settings| s.rate_posts_per_minute = 2,
+    |app: TestApp| async move {
         let p = app.person("poster").await;
         let q = app.question(&p).await;
         let id = q["id"].as_i64().unwrap();
         assert_eq!(app.api_answer(&p, id, "A first answer that is long enough.").await.status(), 201);
         assert_problem(app.api_answer(&p, id, "A second answer that is long enough.").await, 429, "rate_limited").await;
     }
-}
+);

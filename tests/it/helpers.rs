@@ -42,6 +42,29 @@ macro_rules! both {
     };
 }
 
+/// Like [`both!`], with settings changed first: `both_with!(name, |s| s.x = 1, |app| async move { ... });`
+#[macro_export]
+macro_rules! both_with {
+    ($name:ident, $tweak:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $tweak).await {
+                    ($body)(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, $tweak).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}
+
 /// A PostgreSQL database made for one test and dropped with it.
 pub struct PgDatabase {
     pub name: String,
