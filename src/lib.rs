@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod markdown;
 pub mod qa;
 pub mod seed;

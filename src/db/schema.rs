@@ -129,3 +129,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     votes,
     post_revisions,
 );
+
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        name -> Text,
+        payload -> Text,
+        priority -> Integer,
+        state -> Text,
+        run_at -> Timestamp,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        last_error -> Nullable<Text>,
+        dedupe_key -> Nullable<Text>,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

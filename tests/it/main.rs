@@ -4,6 +4,8 @@
 
 mod helpers;
 
+mod jobs;
+
 mod accounts;
 mod browser;
 mod cli;
