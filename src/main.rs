@@ -19,6 +19,8 @@ struct Cli {
 enum Command {
     /// Serve the forum (the default).
     Serve,
+    /// Run background jobs only (no HTTP), until interrupted.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate {
         /// Revert every migration first (destroys all data).
@@ -59,6 +61,7 @@ fn run() -> anyhow::Result<()> {
     nave::telemetry::init(&settings);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
+        Command::Worker => worker(settings),
         Command::Migrate { reset } => {
             let url = DbUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
             if reset {
@@ -92,6 +95,37 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         println!("Nave is serving on {}", app.base_url());
         app.run_until_stopped().await
     })
+}
+
+fn worker(settings: Settings) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let url = DbUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
+        let u = url.clone();
+        tokio::task::spawn_blocking(move || db::run_migrations(&u)).await??;
+        let pool = db::build_pool(&url, settings.job_workers as u32 + 1)?;
+        let runner = nave::startup::start_jobs(&pool, &settings).await?;
+        println!("Nave worker {} running {} job(s) at once", runner.worker_id, settings.job_workers);
+        shutdown_signal().await;
+        tracing::info!("stopping: finishing running jobs");
+        runner.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 fn read_password() -> anyhow::Result<String> {

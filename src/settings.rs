@@ -34,6 +34,12 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("NAVE_RATE_LOGIN_PER_MINUTE", "log-in attempts per client address per minute (1..=1000000)", "10"),
     ("NAVE_RATE_SIGNUP_PER_HOUR", "sign-ups per client address per hour (1..=1000000)", "20"),
     ("NAVE_RATE_POSTS_PER_MINUTE", "questions, answers, comments and edits per user per minute (1..=1000000)", "10"),
+    (
+        "NAVE_JOBS_IN_SERVE",
+        "true or false: run background jobs inside `nave serve` (turn off when `nave worker` processes run them)",
+        "true",
+    ),
+    ("NAVE_JOB_WORKERS", "background jobs run at once per process (1..=64)", "2"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +65,8 @@ pub struct Settings {
     pub rate_login_per_minute: u32,
     pub rate_signup_per_hour: u32,
     pub rate_posts_per_minute: u32,
+    pub jobs_in_serve: bool,
+    pub job_workers: usize,
 }
 
 /// A setting that could not be used, naming it and what it accepts.
@@ -89,6 +97,8 @@ impl Settings {
             rate_login_per_minute: 10,
             rate_signup_per_hour: 20,
             rate_posts_per_minute: 10,
+            jobs_in_serve: true,
+            job_workers: 2,
         }
     }
 
@@ -174,6 +184,14 @@ impl Settings {
             "NAVE_RATE_POSTS_PER_MINUTE" => {
                 self.rate_posts_per_minute = parse_range(value, 1, 1_000_000).ok_or_else(bad)? as u32
             }
+            "NAVE_JOBS_IN_SERVE" => {
+                self.jobs_in_serve = match value {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(bad()),
+                }
+            }
+            "NAVE_JOB_WORKERS" => self.job_workers = parse_range(value, 1, 64).ok_or_else(bad)? as usize,
             _ => {
                 return Err(err(name, value, "a known setting name (see the README's table of settings)"));
             }

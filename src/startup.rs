@@ -19,6 +19,7 @@ use crate::web::{self as webmod, AppState};
 
 pub struct Application {
     server: Server,
+    runner: Option<crate::jobs::Runner>,
     port: u16,
     base_url: String,
     state: web::Data<AppState>,
@@ -49,6 +50,18 @@ pub fn session_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
     Ok(key)
 }
 
+/// Schedules the recurring tasks and starts this process's job workers.
+pub async fn start_jobs(pool: &db::DbPool, settings: &Settings) -> anyhow::Result<crate::jobs::Runner> {
+    let (p, idle) = (pool.clone(), settings.session_idle_minutes);
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = p.get()?;
+        Ok(crate::jobs::tasks::schedule_recurring(&mut conn, idle)?)
+    })
+    .await??;
+    let options = crate::jobs::RunnerOptions { concurrency: settings.job_workers, ..Default::default() };
+    Ok(crate::jobs::Runner::start(pool.clone(), crate::jobs::tasks::registry(), options))
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = DbUrl::parse(&settings.database_url).map_err(|e| anyhow::anyhow!("NAVE_DATABASE_URL: {e}"))?;
@@ -75,6 +88,7 @@ impl Application {
             pages: Default::default(),
             settings: settings.clone(),
         });
+        let runner = if settings.jobs_in_serve { Some(start_jobs(&state.pool, &settings).await?) } else { None };
         let data = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -100,7 +114,7 @@ impl Application {
             server = server.workers(settings.http_workers);
         }
         let server = server.run();
-        Ok(Application { server, port: addr.port(), base_url, state })
+        Ok(Application { server, runner, port: addr.port(), base_url, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -123,6 +137,9 @@ impl Application {
         });
         let result = self.server.await;
         flusher.abort();
+        if let Some(runner) = self.runner {
+            runner.shutdown().await;
+        }
         webmod::flush_views(&self.state).await;
         result.map_err(Into::into)
     }

@@ -8,6 +8,7 @@
 
 pub mod queue;
 pub mod runner;
+pub mod tasks;
 
 pub use queue::{enqueue, EnqueueOptions};
 pub use runner::{JobContext, Registry, Runner, RunnerOptions};

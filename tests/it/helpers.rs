@@ -122,6 +122,8 @@ pub fn test_settings(dir: &std::path::Path, database_url: &str) -> Settings {
     s.rate_login_per_minute = 10_000;
     s.rate_signup_per_hour = 10_000;
     s.rate_posts_per_minute = 10_000;
+    // Tests run jobs themselves (see `jobs.rs`), so a job never outlives its test's database.
+    s.jobs_in_serve = false;
     s
 }
 

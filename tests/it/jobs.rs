@@ -273,3 +273,36 @@ both_db!(shutdown_releases_jobs_that_outlast_the_grace_period, |pool: DbPool| as
         .unwrap();
     assert_eq!(attempts, 0, "a release is not a failed attempt");
 });
+
+both_db!(recurring_tasks_keep_one_occurrence_and_reschedule_themselves, |pool: DbPool| async move {
+    use nave::db::schema::{jobs as jobs_t, sessions, users};
+    {
+        let mut conn = pool.get().unwrap();
+        // Two nodes start and both schedule the recurring tasks.
+        jobs::tasks::schedule_recurring(&mut conn, 60).unwrap();
+        jobs::tasks::schedule_recurring(&mut conn, 60).unwrap();
+        assert_eq!(counts(&pool).get("pending"), Some(&1));
+        let name = nave::domain::Username::parse("sleeper").unwrap();
+        let email = nave::domain::Email::parse("sleeper@example.com").unwrap();
+        let user = nave::accounts::users::create(&mut conn, &name, &email, "x", nave::domain::Role::User).unwrap();
+        nave::accounts::sessions::create(&mut conn, user.id, "fresh").unwrap();
+        nave::accounts::sessions::create(&mut conn, user.id, "stale").unwrap();
+        let old = nave::accounts::now() - chrono::TimeDelta::minutes(61);
+        diesel::update(sessions::table.filter(sessions::user_agent.eq("stale")))
+            .set(sessions::last_seen_at.eq(old))
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(users::table.count().get_result::<i64>(&mut conn).unwrap(), 1);
+    }
+    let r = Runner::start(pool.clone(), jobs::tasks::registry(), fast());
+    let p2 = pool.clone();
+    wait_until(|| sessions::table.count().get_result::<i64>(&mut p2.get().unwrap()).unwrap() == 1).await;
+    let p3 = pool.clone();
+    // The next occurrence is pending, an hour out.
+    wait_until(|| counts(&p3).get("pending") == Some(&1) && counts(&p3).get("running").is_none()).await;
+    r.shutdown().await;
+    let run_at: chrono::NaiveDateTime = jobs_t::table.select(jobs_t::run_at).first(&mut pool.get().unwrap()).unwrap();
+    assert!(run_at > nave::accounts::now() + chrono::TimeDelta::minutes(59));
+    let left: Vec<String> = sessions::table.select(sessions::user_agent).load(&mut pool.get().unwrap()).unwrap();
+    assert_eq!(left, vec!["fresh".to_string()]);
+});
