@@ -107,6 +107,7 @@ fn rand_suffix() -> u64 {
 
 pub struct TestApp {
     pub address: String,
+    pub database_url: String,
     // Kept for the test's lifetime: the SQLite file's folder and the PostgreSQL database.
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
@@ -146,7 +147,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     let app = Application::build(settings).await.expect("app builds");
     let address = app.base_url().to_string();
     tokio::spawn(app.run_until_stopped());
-    Some(TestApp { address, _dir: dir, _pg: pg })
+    Some(TestApp { address, database_url, _dir: dir, _pg: pg })
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests check them).

@@ -343,3 +343,17 @@ both!(a_forgotten_session_cookie_is_cleared_and_log_in_still_works, |app: TestAp
     assert!(cleared, "stale cookie removed");
     assert_eq!(app.login_form(&other, "stale_cookie", PASSWORD).await.status(), 303);
 });
+
+both!(an_internal_error_gets_the_sites_500_page_without_details, |app: TestApp| async move {
+    // Break the database under the running app: the tags page can no longer be read.
+    let url = nave::db::DbUrl::parse(&app.database_url).unwrap();
+    let mut conn = nave::db::establish(&url).unwrap();
+    diesel::connection::SimpleConnection::batch_execute(&mut conn, "ALTER TABLE tags RENAME TO tags_gone").unwrap();
+    let res = app.get(&browser(), "/tags").await;
+    assert_eq!(res.status(), 500);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("class=\"error-page\"") && html.contains("Something went wrong on our side"));
+    assert!(!html.contains("tags_gone") && !html.contains("no such table"), "no database details leak");
+    let api = app.api(reqwest::Method::GET, "/questions?tag=x", None, None).await;
+    assert_problem(api, 500, "internal_error").await;
+});
