@@ -86,6 +86,7 @@ impl Application {
             limits: webmod::Limits::new(&settings),
             views: Default::default(),
             pages: Default::default(),
+            requests: Default::default(),
             settings: settings.clone(),
         });
         let runner = if settings.jobs_in_serve { Some(start_jobs(&state.pool, &settings).await?) } else { None };
@@ -105,6 +106,18 @@ impl Application {
                         .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
                         .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")),
                 )
+                .wrap_fn(|req, srv| {
+                    let started = std::time::Instant::now();
+                    let state = req.app_data::<web::Data<AppState>>().cloned();
+                    let fut = actix_web::dev::Service::call(srv, req);
+                    async move {
+                        let res = fut.await?;
+                        if let Some(state) = state {
+                            state.requests.record(res.status().as_u16(), started.elapsed());
+                        }
+                        Ok(res)
+                    }
+                })
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(webmod::routes::configure)
         })

@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod templates;
@@ -34,6 +35,7 @@ pub struct AppState {
     pub limits: Limits,
     pub views: ViewBuffer,
     pub pages: PageCache,
+    pub requests: metrics::RequestMetrics,
 }
 
 impl AppState {

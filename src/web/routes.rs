@@ -8,6 +8,7 @@ use super::{api, assets};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(seo::healthz)))
         .service(resource("/readyz").route(get().to(seo::readyz)))
+        .service(resource("/metrics").route(get().to(super::metrics::metrics)))
         .service(resource("/static/{hash}/{name}").route(get().to(assets::serve)))
         .service(resource("/robots.txt").route(get().to(seo::robots)))
         .service(resource("/sitemap.xml").route(get().to(seo::sitemap)))

@@ -74,3 +74,27 @@ both!(health_and_readiness_answer, |app: TestApp| async move {
     assert_eq!(app.get(&browser(), "/healthz").await.status(), 200);
     assert_eq!(app.get_html(&browser(), "/readyz").await, "ready");
 });
+
+both!(metrics_count_requests_and_jobs_in_prometheus_format, |app: TestApp| async move {
+    app.get(&browser(), "/healthz").await;
+    app.get(&browser(), "/no/such/page").await;
+    {
+        let url = nave::db::DbUrl::parse(&app.database_url).unwrap();
+        let mut conn = nave::db::establish(&url).unwrap();
+        nave::jobs::tasks::schedule_recurring(&mut conn, 60).unwrap();
+    }
+    let res = app.get(&browser(), "/metrics").await;
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    let value = |line: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(line))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1.0)
+    };
+    assert!(value("nave_http_requests_total{class=\"2xx\"}") >= 1.0, "{text}");
+    assert!(value("nave_http_requests_total{class=\"4xx\"}") >= 1.0, "{text}");
+    assert_eq!(value("nave_jobs{state=\"pending\"}"), 1.0, "{text}");
+    assert_eq!(value("nave_jobs{state=\"dead\"}"), 0.0, "{text}");
+});
