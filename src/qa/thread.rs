@@ -76,6 +76,28 @@ fn view(p: Post, author: &User, thread_path: &str, accepted: Option<i64>) -> Pos
 
 type CommentRow = (i64, i64, String, String, NaiveDateTime, User);
 
+/// Comments on these posts with their authors, oldest first.
+fn comments_on(conn: &mut DbConnection, post_ids: &[i64]) -> Result<Vec<CommentRow>> {
+    let mut rows = Vec::new();
+    for chunk in post_ids.chunks(500) {
+        let part: Vec<CommentRow> = comments::table
+            .inner_join(users::table)
+            .filter(comments::post_id.eq_any(chunk))
+            .order(comments::created_at.asc())
+            .select((
+                comments::id,
+                comments::post_id,
+                comments::body_md,
+                comments::body_html,
+                comments::created_at,
+                User::as_select(),
+            ))
+            .load(conn)?;
+        rows.extend(part);
+    }
+    Ok(rows)
+}
+
 fn comment_view((id, post_id, md, html, created, user): CommentRow) -> CommentView {
     CommentView { id, post_id, body_markdown: md, body_html: html, author: (&user).into(), created: created.into() }
 }
@@ -100,19 +122,7 @@ pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> R
         .load(conn)?;
     let mut all_ids: Vec<i64> = answers.iter().map(|(a, _)| a.id).collect();
     all_ids.push(q.id);
-    let comment_rows: Vec<CommentRow> = comments::table
-        .inner_join(users::table)
-        .filter(comments::post_id.eq_any(&all_ids))
-        .order(comments::created_at.asc())
-        .select((
-            comments::id,
-            comments::post_id,
-            comments::body_md,
-            comments::body_html,
-            comments::created_at,
-            User::as_select(),
-        ))
-        .load(conn)?;
+    let comment_rows = comments_on(conn, &all_ids)?;
     let my_votes = match viewer {
         Some(uid) => votes::of_user(conn, uid, &all_ids)?,
         None => HashMap::new(),
@@ -172,19 +182,7 @@ pub fn load_post(conn: &mut DbConnection, post_id: i64, viewer: Option<i64>) -> 
     let q: Option<(String, Option<i64>)> =
         posts::table.find(thread_id).select((posts::slug, posts::accepted_answer_id)).first(conn).optional()?;
     let Some((slug, accepted)) = q else { return Ok(None) };
-    let comment_rows: Vec<CommentRow> = comments::table
-        .inner_join(users::table)
-        .filter(comments::post_id.eq(post_id))
-        .order(comments::created_at.asc())
-        .select((
-            comments::id,
-            comments::post_id,
-            comments::body_md,
-            comments::body_html,
-            comments::created_at,
-            User::as_select(),
-        ))
-        .load(conn)?;
+    let comment_rows = comments_on(conn, &[post_id])?;
     let mut v = view(post, &author, &question_path(thread_id, &slug), accepted);
     v.comments = comment_rows.into_iter().map(comment_view).collect();
     if let Some(uid) = viewer {
