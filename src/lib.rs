@@ -5,6 +5,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod mail;
 pub mod markdown;
 pub mod qa;
 pub mod seed;

@@ -40,6 +40,8 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "true",
     ),
     ("NAVE_JOB_WORKERS", "background jobs run at once per process (1..=64)", "2"),
+    ("NAVE_SMTP_URL", "smtp://[user:password@]host[:port][?tls=required] (STARTTLS) or smtps://… (implicit TLS); unset writes mail to <data dir>/mail", "unset"),
+    ("NAVE_MAIL_FROM", "sender mailbox, e.g. Nave <help@example.com>", "Nave <nave@localhost>"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +69,8 @@ pub struct Settings {
     pub rate_posts_per_minute: u32,
     pub jobs_in_serve: bool,
     pub job_workers: usize,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
 }
 
 /// A setting that could not be used, naming it and what it accepts.
@@ -99,6 +103,8 @@ impl Settings {
             rate_posts_per_minute: 10,
             jobs_in_serve: true,
             job_workers: 2,
+            smtp_url: None,
+            mail_from: "Nave <nave@localhost>".into(),
         }
     }
 
@@ -191,6 +197,16 @@ impl Settings {
                     _ => return Err(bad()),
                 }
             }
+            "NAVE_SMTP_URL" => {
+                if !(value.starts_with("smtp://") || value.starts_with("smtps://")) {
+                    return Err(bad());
+                }
+                self.smtp_url = Some(value.to_string());
+            }
+            "NAVE_MAIL_FROM" => {
+                value.parse::<lettre::message::Mailbox>().map_err(|_| bad())?;
+                self.mail_from = value.to_string();
+            }
             "NAVE_JOB_WORKERS" => self.job_workers = parse_range(value, 1, 64).ok_or_else(bad)? as usize,
             _ => {
                 return Err(err(name, value, "a known setting name (see the README's table of settings)"));
@@ -274,6 +290,16 @@ mod tests {
         assert!(e.to_string().contains("sqlite://PATH"), "{e}");
         let e = with(&[("NAVE_LOG_FORMAT", "xml")]).unwrap_err();
         assert!(e.to_string().contains("text or json"), "{e}");
+    }
+
+    #[test]
+    fn mail_settings_are_checked() {
+        assert!(with(&[("NAVE_SMTP_URL", "smtp://mail.example.com:587?tls=required")]).is_ok());
+        let e = with(&[("NAVE_SMTP_URL", "http://mail.example.com")]).unwrap_err();
+        assert!(e.to_string().contains("smtp://"), "{e}");
+        let e = with(&[("NAVE_MAIL_FROM", "not a mailbox")]).unwrap_err();
+        assert_eq!(e.name, "NAVE_MAIL_FROM");
+        assert!(with(&[("NAVE_MAIL_FROM", "Help <help@example.com>")]).is_ok());
     }
 
     #[test]

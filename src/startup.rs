@@ -58,8 +58,9 @@ pub async fn start_jobs(pool: &db::DbPool, settings: &Settings) -> anyhow::Resul
         Ok(crate::jobs::tasks::schedule_recurring(&mut conn, idle)?)
     })
     .await??;
+    let mailer = crate::mail::Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from, &settings.data_dir)?;
     let options = crate::jobs::RunnerOptions { concurrency: settings.job_workers, ..Default::default() };
-    Ok(crate::jobs::Runner::start(pool.clone(), crate::jobs::tasks::registry(), options))
+    Ok(crate::jobs::Runner::start(pool.clone(), crate::jobs::tasks::registry(std::sync::Arc::new(mailer)), options))
 }
 
 impl Application {

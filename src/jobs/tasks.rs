@@ -1,5 +1,6 @@
 //! The application's own jobs and recurring tasks, and the registry that runs them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -8,10 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{EnqueueOptions, Job, JobContext, Registry};
 use crate::db::DbConnection;
+use crate::mail::{Email, Mailer};
 
 /// Every job type the application knows.
-pub fn registry() -> Registry {
-    Registry::new().register(cleanup_sessions)
+pub fn registry(mailer: Arc<Mailer>) -> Registry {
+    Registry::new().register(cleanup_sessions).register(move |mail: Email, _ctx: JobContext| {
+        let mailer = mailer.clone();
+        async move { mailer.send(&mail).await }
+    })
 }
 
 /// Schedules the recurring tasks. Safe to call from every node at start: the dedupe key keeps

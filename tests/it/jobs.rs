@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 use crate::helpers::*;
 
 /// A database with the schema and a `job_log` table the test jobs write to.
-struct TestDb {
-    pool: DbPool,
+pub struct TestDb {
+    pub pool: DbPool,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
 
-fn test_db(backend: Backend) -> Option<TestDb> {
+pub fn test_db(backend: Backend) -> Option<TestDb> {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = match backend {
         Backend::Sqlite => (DbUrl::Sqlite(dir.path().join("jobs.db").display().to_string()), None),
@@ -35,6 +35,7 @@ fn test_db(backend: Backend) -> Option<TestDb> {
     Some(TestDb { pool, _dir: dir, _pg: pg })
 }
 
+#[macro_export]
 macro_rules! both_db {
     ($name:ident, $body:expr) => {
         mod $name {
@@ -42,14 +43,14 @@ macro_rules! both_db {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
                 // The guard keeps the database alive until the body is done.
-                if let Some(guard) = test_db(Backend::Sqlite) {
+                if let Some(guard) = $crate::jobs::test_db($crate::helpers::Backend::Sqlite) {
                     ($body)(guard.pool.clone()).await;
                     drop(guard);
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                if let Some(guard) = test_db(Backend::Postgres) {
+                if let Some(guard) = $crate::jobs::test_db($crate::helpers::Backend::Postgres) {
                     ($body)(guard.pool.clone()).await;
                     drop(guard);
                 }
@@ -91,7 +92,7 @@ fn record_handler() -> Registry {
     })
 }
 
-fn fast() -> RunnerOptions {
+pub fn fast() -> RunnerOptions {
     RunnerOptions {
         concurrency: 4,
         poll: Duration::from_millis(20),
@@ -115,11 +116,11 @@ fn log_rows(pool: &DbPool) -> Vec<(i64, i64)> {
     rows.into_iter().map(|r| (r.n as i64, r.c)).collect()
 }
 
-fn counts(pool: &DbPool) -> std::collections::HashMap<String, i64> {
+pub fn counts(pool: &DbPool) -> std::collections::HashMap<String, i64> {
     queue::counts(&mut pool.get().unwrap()).unwrap().into_iter().collect()
 }
 
-async fn wait_until(mut f: impl FnMut() -> bool) {
+pub async fn wait_until(mut f: impl FnMut() -> bool) {
     for _ in 0..500 {
         if f() {
             return;
@@ -294,7 +295,8 @@ both_db!(recurring_tasks_keep_one_occurrence_and_reschedule_themselves, |pool: D
             .unwrap();
         assert_eq!(users::table.count().get_result::<i64>(&mut conn).unwrap(), 1);
     }
-    let r = Runner::start(pool.clone(), jobs::tasks::registry(), fast());
+    let mailer = nave::mail::Mailer::new(None, "Nave <nave@localhost>", std::path::Path::new("/nonexistent")).unwrap();
+    let r = Runner::start(pool.clone(), jobs::tasks::registry(std::sync::Arc::new(mailer)), fast());
     let p2 = pool.clone();
     wait_until(|| sessions::table.count().get_result::<i64>(&mut p2.get().unwrap()).unwrap() == 1).await;
     let p3 = pool.clone();

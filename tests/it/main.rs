@@ -5,6 +5,7 @@
 mod helpers;
 
 mod jobs;
+mod mail;
 
 mod accounts;
 mod browser;
