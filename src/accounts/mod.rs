@@ -4,6 +4,7 @@ pub mod passwords;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+pub mod verification;
 
 pub use users::User;
 

@@ -27,6 +27,8 @@ pub struct User {
     pub about: String,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
+    #[serde(skip)]
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 impl User {

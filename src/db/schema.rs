@@ -13,6 +13,19 @@ diesel::table! {
         about -> Text,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        email_verified_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    email_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
     }
 }
 
@@ -110,6 +123,7 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(comments -> posts (post_id));
@@ -122,6 +136,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
     api_tokens,
+    email_tokens,
     posts,
     tags,
     post_tags,

@@ -24,6 +24,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("profile.html", include_str!("../../templates/profile.html")),
     ("tags.html", include_str!("../../templates/tags.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("notice.html", include_str!("../../templates/notice.html")),
+    ("mail_verify.txt", include_str!("../../templates/mail_verify.txt")),
+    ("mail_verify.html", include_str!("../../templates/mail_verify.html")),
     ("sitemap.xml", include_str!("../../templates/sitemap.xml")),
     ("feed.xml", include_str!("../../templates/feed.xml")),
 ];

@@ -187,3 +187,48 @@ both_with!(
         assert_problem(app.api_answer(&p, id, "A second answer that is long enough.").await, 429, "rate_limited").await;
     }
 );
+
+/// The mail jobs waiting in the app's queue.
+fn queued_mail(app: &TestApp) -> Vec<nave::mail::Email> {
+    use diesel::prelude::*;
+    use nave::db::schema::jobs;
+    let mut conn = nave::db::establish(&nave::db::DbUrl::parse(&app.database_url).unwrap()).unwrap();
+    let payloads: Vec<String> =
+        jobs::table.filter(jobs::name.eq("mail.send")).select(jobs::payload).load(&mut conn).unwrap();
+    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
+}
+
+both!(signing_up_queues_a_confirmation_mail_whose_link_works_once, |app: TestApp| async move {
+    app.api_signup("verifier").await;
+    let mails = queued_mail(&app);
+    assert_eq!(mails.len(), 1, "queued with the sign-up");
+    let mail = &mails[0];
+    assert_eq!(mail.to, "verifier@example.com");
+    assert!(mail.subject.contains("Confirm your address"));
+    let link = mail.text.lines().find(|l| l.contains("/verify-email/")).unwrap().trim().to_string();
+    assert!(mail.html.contains(&link), "both parts carry the link");
+    let path = link.strip_prefix(&app.address).unwrap().to_string();
+    let res = app.get(&browser(), &path).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Address confirmed"));
+    let again = app.get(&browser(), &path).await;
+    assert_eq!(again.status(), 400, "single use");
+    let forged = app.get(&browser(), "/verify-email/forged-token-value").await;
+    assert_eq!(forged.status(), 400);
+    let (a, b) = (again.text().await.unwrap(), forged.text().await.unwrap());
+    assert!(a.contains("not valid") && b.contains("not valid"), "one clear message for every bad link");
+});
+
+both!(a_failed_sign_up_queues_no_mail, |app: TestApp| async move {
+    app.api_signup("once_only").await;
+    let dup = app
+        .api(
+            reqwest::Method::POST,
+            "/users",
+            None,
+            Some(serde_json::json!({"username": "ONCE_ONLY", "email": "x@example.com", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(dup.status(), 422);
+    assert_eq!(queued_mail(&app).len(), 1);
+});

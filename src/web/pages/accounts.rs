@@ -137,9 +137,10 @@ pub fn parse_signup(username: &str, email: &str, password: &str) -> Result<(User
     }
 }
 
-/// Creates an account (hashing off the async threads).
+/// Creates an account (hashing off the async threads) and, in the same transaction, queues the
+/// message that asks the person to confirm their address.
 pub async fn register(
-    state: &AppState,
+    state: &web::Data<AppState>,
     username: Username,
     email: Email,
     password: Password,
@@ -148,7 +149,50 @@ pub async fn register(
     let hash = web::block(move || passwords::hash(password.as_str()))
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("hashing failed: {e}")))??;
-    state.db(move |c| users::create(c, &username, &email, &hash, role)).await
+    let st = state.clone();
+    state
+        .db(move |c| {
+            crate::db::write_transaction(c, |c| {
+                let user = users::create(c, &username, &email, &hash, role)?;
+                let token = accounts::verification::create_token(c, &user)?;
+                let mail = verification_email(&st, &user, &token)?;
+                accounts::verification::queue_message(c, &mail)?;
+                Ok(user)
+            })
+        })
+        .await
+}
+
+/// The "confirm your address" message, text and HTML.
+fn verification_email(state: &AppState, user: &accounts::User, token: &str) -> Result<crate::mail::Email, Error> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("username", &user.username);
+    ctx.insert("email", &user.email);
+    ctx.insert("site_name", &state.settings.site_name);
+    ctx.insert("link", &state.url(&format!("/verify-email/{token}")));
+    let render = |name: &str| {
+        state.tera.render(name, &ctx).map_err(|e| Error::Internal(anyhow::anyhow!("template {name}: {e:?}")))
+    };
+    Ok(crate::mail::Email {
+        to: user.email.clone(),
+        subject: format!("Confirm your address for {}", state.settings.site_name),
+        text: render("mail_verify.txt")?,
+        html: render("mail_verify.html")?,
+    })
+}
+
+/// `/verify-email/{token}`: confirms the address; a bad, used or expired link gets one clear answer.
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    state.db(move |c| accounts::verification::verify(c, &token)).await?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("heading", "Address confirmed");
+    ctx.insert("message", "Thank you: your e-mail address is confirmed, and mail from this site can reach you.");
+    templates::ok(&state, &viewer, "notice.html", ctx)
 }
 
 fn signup_page(
