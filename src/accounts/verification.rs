@@ -1,6 +1,6 @@
-//! E-mail address verification: a single-use link, valid for 48 hours, whose token is stored
-//! only as a hash. Sign-up works before verifying; the message is queued in the sign-up's own
-//! transaction.
+//! Links sent by mail: address verification (48 hours) and password reset (1 hour). Each token is
+//! 32 random bytes, stored only as a hash, and works once. Sign-up works before verifying; each
+//! message is queued in the transaction that causes it.
 
 use chrono::TimeDelta;
 use diesel::prelude::*;
@@ -11,19 +11,38 @@ use crate::db::DbConnection;
 use crate::error::{Error, Result};
 use crate::mail::Email;
 
-pub const PURPOSE: &str = "verify_email";
-pub const VALID_FOR: TimeDelta = TimeDelta::hours(48);
+/// What a token is for, and how long it lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
 
-/// Creates a verification token for `user` and returns the token (to put in the link).
-pub fn create_token(conn: &mut DbConnection, user: &User) -> Result<String> {
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
+        }
+    }
+    fn valid_for(self) -> TimeDelta {
+        match self {
+            Purpose::VerifyEmail => TimeDelta::hours(48),
+            Purpose::ResetPassword => TimeDelta::hours(1),
+        }
+    }
+}
+
+/// Creates a token for `user` and returns it (to put in the link).
+pub fn create_token(conn: &mut DbConnection, user: &User, purpose: Purpose) -> Result<String> {
     let token = random_token();
     let now = now();
     diesel::insert_into(email_tokens::table)
         .values((
             email_tokens::user_id.eq(user.id),
-            email_tokens::purpose.eq(PURPOSE),
+            email_tokens::purpose.eq(purpose.as_str()),
             email_tokens::token_hash.eq(hash_secret(&token)),
-            email_tokens::expires_at.eq(now + VALID_FOR),
+            email_tokens::expires_at.eq(now + purpose.valid_for()),
             email_tokens::created_at.eq(now),
         ))
         .execute(conn)?;
@@ -36,29 +55,48 @@ pub fn queue_message(conn: &mut DbConnection, mail: &Email) -> Result<()> {
     Ok(())
 }
 
-/// Uses a token: marks the address verified. Unknown, used and expired tokens all get the same
-/// answer, which tells an attacker nothing.
+/// The user a still-valid token belongs to (without using it up), and the token's row id.
+fn valid(conn: &mut DbConnection, token: &str, purpose: Purpose) -> Result<Option<(i64, i64)>> {
+    Ok(email_tokens::table
+        .filter(email_tokens::token_hash.eq(hash_secret(token)))
+        .filter(email_tokens::purpose.eq(purpose.as_str()))
+        .filter(email_tokens::used_at.is_null())
+        .filter(email_tokens::expires_at.gt(now()))
+        .select((email_tokens::id, email_tokens::user_id))
+        .first(conn)
+        .optional()?)
+}
+
+fn invalid_link() -> Error {
+    Error::BadRequest("This link is not valid: it may have expired or been used already.".into())
+}
+
+/// Whether a reset link can still be used (to show its form, or a clear page if not).
+pub fn reset_link_is_valid(conn: &mut DbConnection, token: &str) -> Result<()> {
+    valid(conn, token, Purpose::ResetPassword)?.map(|_| ()).ok_or_else(invalid_link)
+}
+
+/// Uses a verification token: marks the address verified. Unknown, used and expired tokens all get
+/// the same answer, which tells an attacker nothing.
 pub fn verify(conn: &mut DbConnection, token: &str) -> Result<User> {
-    let hash = hash_secret(token);
     crate::db::write_transaction(conn, |conn| {
-        let row: Option<(i64, i64)> = email_tokens::table
-            .filter(email_tokens::token_hash.eq(&hash))
-            .filter(email_tokens::purpose.eq(PURPOSE))
-            .filter(email_tokens::used_at.is_null())
-            .filter(email_tokens::expires_at.gt(now()))
-            .select((email_tokens::id, email_tokens::user_id))
-            .first(conn)
-            .optional()?;
-        let Some((id, user_id)) = row else {
-            return Err(Error::BadRequest(
-                "This verification link is not valid: it may have expired or been used already.".into(),
-            ));
-        };
+        let (id, user_id) = valid(conn, token, Purpose::VerifyEmail)?.ok_or_else(invalid_link)?;
         let now = now();
         diesel::update(email_tokens::table.find(id)).set(email_tokens::used_at.eq(now)).execute(conn)?;
         diesel::update(users::table.find(user_id).filter(users::email_verified_at.is_null()))
             .set(users::email_verified_at.eq(now))
             .execute(conn)?;
+        super::users::find(conn, user_id)
+    })
+}
+
+/// Uses a reset token: sets the new password hash and ends every session and API token of the user.
+pub fn reset_password(conn: &mut DbConnection, token: &str, new_hash: &str) -> Result<User> {
+    crate::db::write_transaction(conn, |conn| {
+        let (id, user_id) = valid(conn, token, Purpose::ResetPassword)?.ok_or_else(invalid_link)?;
+        diesel::update(email_tokens::table.find(id)).set(email_tokens::used_at.eq(now())).execute(conn)?;
+        diesel::update(users::table.find(user_id)).set(users::password_hash.eq(new_hash)).execute(conn)?;
+        super::sessions::delete_all_for_user(conn, user_id)?;
         super::users::find(conn, user_id)
     })
 }

@@ -31,6 +31,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/login").route(get().to(accounts::login_form)).route(post().to(accounts::login)))
         .service(resource("/signup").route(get().to(accounts::signup_form)).route(post().to(accounts::signup)))
         .service(resource("/verify-email/{token}").route(get().to(accounts::verify_email)))
+        .service(resource("/password/forgot").route(get().to(accounts::forgot_form)).route(post().to(accounts::forgot)))
+        .service(
+            resource("/password/reset/{token}").route(get().to(accounts::reset_form)).route(post().to(accounts::reset)),
+        )
         .service(resource("/logout").route(post().to(accounts::logout)))
         .service(resource("/logout/everywhere").route(post().to(accounts::logout_everywhere)))
         .service(resource("/users/{id}").route(get().to(accounts::profile_without_name)))

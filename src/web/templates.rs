@@ -27,6 +27,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("notice.html", include_str!("../../templates/notice.html")),
     ("mail_verify.txt", include_str!("../../templates/mail_verify.txt")),
     ("mail_verify.html", include_str!("../../templates/mail_verify.html")),
+    ("mail_reset.txt", include_str!("../../templates/mail_reset.txt")),
+    ("mail_reset.html", include_str!("../../templates/mail_reset.html")),
+    ("forgot.html", include_str!("../../templates/forgot.html")),
+    ("reset.html", include_str!("../../templates/reset.html")),
     ("sitemap.xml", include_str!("../../templates/sitemap.xml")),
     ("feed.xml", include_str!("../../templates/feed.xml")),
 ];

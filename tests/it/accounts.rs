@@ -232,3 +232,80 @@ both!(a_failed_sign_up_queues_no_mail, |app: TestApp| async move {
     assert_eq!(dup.status(), 422);
     assert_eq!(queued_mail(&app).len(), 1);
 });
+
+/// Follows the confirmation link of `name`'s sign-up mail.
+async fn confirm(app: &TestApp, name: &str) {
+    let mail = queued_mail(app).into_iter().find(|m| m.to == format!("{name}@example.com")).unwrap();
+    let link = mail.text.lines().find(|l| l.contains("/verify-email/")).unwrap().trim().to_string();
+    assert_eq!(app.get(&browser(), link.strip_prefix(&app.address).unwrap()).await.status(), 200);
+}
+
+fn reset_link(app: &TestApp, to: &str) -> Option<String> {
+    queued_mail(app)
+        .into_iter()
+        .filter(|m| m.to == to && m.subject.contains("Reset your password"))
+        .flat_map(|m| m.text.lines().map(String::from).collect::<Vec<_>>())
+        .find(|l| l.contains("/password/reset/"))
+        .map(|l| l.trim().strip_prefix(&app.address).unwrap_or_default().to_string())
+}
+
+both!(a_password_reset_link_sets_a_new_password_once_and_ends_every_session, |app: TestApp| async move {
+    let p = app.person("forgetful").await;
+    confirm(&app, "forgetful").await;
+    let anon = browser();
+    let res = app.post_form(&anon, "/password/forgot", "/password/forgot", &[("email", "forgetful@example.com")]).await;
+    assert_eq!(res.status(), 200);
+    let said = res.text().await.unwrap();
+    let path = reset_link(&app, "forgetful@example.com").expect("reset mail queued");
+    assert_eq!(app.get(&anon, &path).await.status(), 200);
+    let short = app.post_form(&anon, &path, &path, &[("password", "short")]).await;
+    assert_eq!(short.status(), 422, "the password rules apply");
+    let res = app.post_form(&anon, &path, &path, &[("password", "a brand new password")]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Password changed"));
+    assert!(!app.get_html(&p.browser, "/").await.contains(">forgetful</a>"), "old sessions ended");
+    assert_eq!(app.api_token("forgetful", PASSWORD).await.status(), 401, "old password refused");
+    assert_eq!(app.api_token("forgetful", "a brand new password").await.status(), 201);
+    assert_eq!(app.get(&anon, &path).await.status(), 400, "single use");
+    // The same words whether or not an account uses the address, and no mail for a stranger.
+    let res = app.post_form(&anon, "/password/forgot", "/password/forgot", &[("email", "nobody@example.com")]).await;
+    let other = res.text().await.unwrap();
+    let strip = |s: &str| s.replace("forgetful@example.com", "X").replace("nobody@example.com", "X");
+    let core = |s: &str| {
+        strip(s)
+            .split("role=\"status\">")
+            .nth(1)
+            .unwrap_or_default()
+            .split("</p>")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(core(&said), core(&other));
+    assert!(reset_link(&app, "nobody@example.com").is_none());
+});
+
+both!(expired_forged_and_unconfirmed_reset_requests_get_nothing, |app: TestApp| async move {
+    use diesel::prelude::*;
+    app.person("unconfirmed").await;
+    let anon = browser();
+    app.post_form(&anon, "/password/forgot", "/password/forgot", &[("email", "unconfirmed@example.com")]).await;
+    assert!(
+        reset_link(&app, "unconfirmed@example.com").is_none(),
+        "unconfirmed addresses get only the confirmation mail"
+    );
+    confirm(&app, "unconfirmed").await;
+    app.post_form(&anon, "/password/forgot", "/password/forgot", &[("email", "unconfirmed@example.com")]).await;
+    let path = reset_link(&app, "unconfirmed@example.com").unwrap();
+    let mut conn = nave::db::establish(&nave::db::DbUrl::parse(&app.database_url).unwrap()).unwrap();
+    let past = nave::accounts::now() - chrono::TimeDelta::minutes(61);
+    diesel::update(nave::db::schema::email_tokens::table)
+        .set(nave::db::schema::email_tokens::expires_at.eq(past))
+        .execute(&mut conn)
+        .unwrap();
+    let res = app.get(&anon, &path).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("not valid"));
+    assert_eq!(app.post_form(&anon, "/login", &path, &[("password", "a brand new password")]).await.status(), 400);
+    assert_eq!(app.get(&anon, "/password/reset/forged").await.status(), 400);
+});

@@ -2,8 +2,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::accounts::verification::Purpose;
 use crate::accounts::{self, passwords, users};
 use crate::domain::{Email, FieldErrors, Password, Role, Username};
 use crate::error::Error;
@@ -154,8 +156,9 @@ pub async fn register(
         .db(move |c| {
             crate::db::write_transaction(c, |c| {
                 let user = users::create(c, &username, &email, &hash, role)?;
-                let token = accounts::verification::create_token(c, &user)?;
-                let mail = verification_email(&st, &user, &token)?;
+                let token = accounts::verification::create_token(c, &user, Purpose::VerifyEmail)?;
+                let mail =
+                    link_email(&st, &user, "mail_verify", "Confirm your address", &format!("/verify-email/{token}"))?;
                 accounts::verification::queue_message(c, &mail)?;
                 Ok(user)
             })
@@ -163,21 +166,27 @@ pub async fn register(
         .await
 }
 
-/// The "confirm your address" message, text and HTML.
-fn verification_email(state: &AppState, user: &accounts::User, token: &str) -> Result<crate::mail::Email, Error> {
+/// A message carrying one link, from the `{template}.txt` and `{template}.html` templates.
+fn link_email(
+    state: &AppState,
+    user: &accounts::User,
+    template: &str,
+    subject: &str,
+    path: &str,
+) -> Result<crate::mail::Email, Error> {
     let mut ctx = tera::Context::new();
     ctx.insert("username", &user.username);
     ctx.insert("email", &user.email);
     ctx.insert("site_name", &state.settings.site_name);
-    ctx.insert("link", &state.url(&format!("/verify-email/{token}")));
-    let render = |name: &str| {
-        state.tera.render(name, &ctx).map_err(|e| Error::Internal(anyhow::anyhow!("template {name}: {e:?}")))
+    ctx.insert("link", &state.url(path));
+    let render = |name: String| {
+        state.tera.render(&name, &ctx).map_err(|e| Error::Internal(anyhow::anyhow!("template {name}: {e:?}")))
     };
     Ok(crate::mail::Email {
         to: user.email.clone(),
-        subject: format!("Confirm your address for {}", state.settings.site_name),
-        text: render("mail_verify.txt")?,
-        html: render("mail_verify.html")?,
+        subject: format!("{subject} for {}", state.settings.site_name),
+        text: render(format!("{template}.txt"))?,
+        html: render(format!("{template}.html"))?,
     })
 }
 
@@ -304,6 +313,124 @@ pub async fn profile_without_name(state: web::Data<AppState>, path: web::Path<i6
     let id = path.into_inner();
     let user = state.db(move |c| users::find(c, id)).await?;
     Ok(HttpResponse::MovedPermanently().insert_header(("Location", user.path())).finish())
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ForgotForm {
+    pub email: String,
+}
+
+pub async fn forgot_form(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("email", "");
+    ctx.insert("sent", &false);
+    ctx.insert("error", &None::<String>);
+    templates::ok(&state, &viewer, "forgot.html", ctx)
+}
+
+/// Always the same answer whether or not the address has an account. Only confirmed addresses
+/// get mail (an unconfirmed one only ever gets the confirmation message).
+pub async fn forgot(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    req: HttpRequest,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> Result<HttpResponse, PageError> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("email", &form.email);
+    if let Err(e) = state.limits.login(client_ip(&req)) {
+        let (status, _, message) = crate::web::error::classify(&e);
+        ctx.insert("sent", &false);
+        ctx.insert("error", &Some(message));
+        return templates::page(&state, &viewer, "forgot.html", ctx, status);
+    }
+    let login = form.email.trim().to_string();
+    let st = state.clone();
+    state
+        .db(move |c| {
+            let Some(user) =
+                users::find_by_login(c, &login)?.filter(|u| login.contains('@') && u.email_verified_at.is_some())
+            else {
+                return Ok(());
+            };
+            crate::db::write_transaction(c, |c| {
+                let token = accounts::verification::create_token(c, &user, Purpose::ResetPassword)?;
+                let mail =
+                    link_email(&st, &user, "mail_reset", "Reset your password", &format!("/password/reset/{token}"))?;
+                accounts::verification::queue_message(c, &mail)
+            })
+        })
+        .await?;
+    ctx.insert("sent", &true);
+    ctx.insert("error", &None::<String>);
+    templates::ok(&state, &viewer, "forgot.html", ctx)
+}
+
+fn reset_page(
+    state: &AppState,
+    viewer: &Viewer,
+    token: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("token", token);
+    ctx.insert("error", &error);
+    templates::page(state, viewer, "reset.html", ctx, status)
+}
+
+pub async fn reset_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let t = token.clone();
+    state.db(move |c| accounts::verification::reset_link_is_valid(c, &t)).await?;
+    reset_page(&state, &viewer, &token, None, StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ResetForm {
+    pub password: String,
+}
+
+pub async fn reset(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    token: web::Path<String>,
+    CsrfForm(form): CsrfForm<ResetForm>,
+) -> Result<HttpResponse, PageError> {
+    let token = token.into_inner();
+    let t = token.clone();
+    state.db(move |c| accounts::verification::reset_link_is_valid(c, &t)).await?;
+    // The username is needed for the "not your username" rule: look it up through the token's user.
+    let t = token.clone();
+    let username = state
+        .db(move |c| {
+            use crate::db::schema::{email_tokens, users as u};
+            Ok(email_tokens::table
+                .inner_join(u::table)
+                .filter(email_tokens::token_hash.eq(accounts::hash_secret(&t)))
+                .select(u::username)
+                .first::<String>(c)?)
+        })
+        .await?;
+    let password = match Password::parse(&form.password, &username) {
+        Ok(p) => p,
+        Err(m) => return reset_page(&state, &viewer, &token, Some(m), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    let hash = web::block(move || passwords::hash(password.as_str()))
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing failed: {e}")))?
+        .map_err(Error::Internal)?;
+    state.db(move |c| accounts::verification::reset_password(c, &token, &hash)).await?;
+    let mut ctx = tera::Context::new();
+    ctx.insert("heading", "Password changed");
+    ctx.insert("message", "Your new password is set, and every device that was logged in has been logged out. Log in with the new password.");
+    templates::page(&state, &viewer, "notice.html", ctx, StatusCode::OK)
 }
 
 #[cfg(test)]
