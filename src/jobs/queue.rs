@@ -205,3 +205,53 @@ pub fn release_all(conn: &mut DbConnection, worker: &str) -> QueryResult<usize> 
 pub fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
     jobs::table.group_by(jobs::state).select((jobs::state, diesel::dsl::count_star())).load(conn)
 }
+
+/// A job as the admin page shows it.
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub name: String,
+    pub state: String,
+    pub priority: i32,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub last_error: Option<String>,
+    pub run_at: NaiveDateTime,
+    pub locked_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Jobs in one state, the most urgent first.
+pub fn list(conn: &mut DbConnection, state: &str, limit: i64) -> QueryResult<Vec<JobRow>> {
+    jobs::table
+        .filter(jobs::state.eq(state))
+        .order((jobs::priority.desc(), jobs::run_at.asc(), jobs::id.asc()))
+        .limit(limit)
+        .select((
+            jobs::id,
+            jobs::name,
+            jobs::state,
+            jobs::priority,
+            jobs::attempts,
+            jobs::max_attempts,
+            jobs::last_error,
+            jobs::run_at,
+            jobs::locked_by,
+            jobs::created_at,
+        ))
+        .load(conn)
+}
+
+/// Puts a dead or waiting job back to run now with fresh attempts. Running jobs are left alone.
+pub fn retry_now(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    let now = now();
+    let n = diesel::update(jobs::table.find(id).filter(jobs::state.ne("running")))
+        .set((jobs::state.eq("pending"), jobs::run_at.eq(now), jobs::attempts.eq(0), jobs::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Removes a dead or waiting job. Running jobs are left alone.
+pub fn discard(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    Ok(diesel::delete(jobs::table.find(id).filter(jobs::state.ne("running"))).execute(conn)? == 1)
+}

@@ -2,7 +2,7 @@
 
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 
-use super::pages::{accounts, home, questions, seo};
+use super::pages::{accounts, admin, home, questions, seo};
 use super::{api, assets};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -37,6 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/logout").route(post().to(accounts::logout)))
         .service(resource("/logout/everywhere").route(post().to(accounts::logout_everywhere)))
+        .service(resource("/admin/jobs").route(get().to(admin::jobs)))
+        .service(resource("/admin/jobs/{id}/retry").route(post().to(admin::retry)))
+        .service(resource("/admin/jobs/{id}/discard").route(post().to(admin::discard)))
         .service(resource("/users/{id}").route(get().to(accounts::profile_without_name)))
         .service(resource("/users/{id}/{name}").route(get().to(accounts::profile)))
         // JSON API

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tags.html", include_str!("../../templates/tags.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("notice.html", include_str!("../../templates/notice.html")),
+    ("admin_jobs.html", include_str!("../../templates/admin_jobs.html")),
     ("mail_verify.txt", include_str!("../../templates/mail_verify.txt")),
     ("mail_verify.html", include_str!("../../templates/mail_verify.html")),
     ("mail_reset.txt", include_str!("../../templates/mail_reset.txt")),

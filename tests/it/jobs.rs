@@ -308,3 +308,41 @@ both_db!(recurring_tasks_keep_one_occurrence_and_reschedule_themselves, |pool: D
     let left: Vec<String> = sessions::table.select(sessions::user_agent).load(&mut pool.get().unwrap()).unwrap();
     assert_eq!(left, vec!["fresh".to_string()]);
 });
+
+mod admin_page {
+    use super::*;
+    use crate::both;
+
+    both!(admins_see_dead_jobs_with_their_errors_and_retry_or_discard_them, |app: TestApp| async move {
+        use nave::db::schema::{jobs as j, users};
+        let admin = app.person("the_admin").await;
+        let user = app.person("just_a_user").await;
+        let mut conn = db::establish(&DbUrl::parse(&app.database_url).unwrap()).unwrap();
+        diesel::update(users::table.find(admin.id)).set(users::role.eq("admin")).execute(&mut conn).unwrap();
+        let dead = queue::enqueue_raw(&mut conn, "mail.send", "{\"broken\": true}", EnqueueOptions::default())
+            .unwrap()
+            .unwrap();
+        diesel::update(j::table.find(dead))
+            .set((j::state.eq("dead"), j::last_error.eq("payload does not parse: missing field `to`")))
+            .execute(&mut conn)
+            .unwrap();
+        let anon = app.get(&browser(), "/admin/jobs").await;
+        assert_eq!(anon.status(), 303);
+        let res = app.get(&user.browser, "/admin/jobs").await;
+        assert_eq!(res.status(), 403);
+        assert!(res.text().await.unwrap().contains("Only administrators"));
+        assert_eq!(app.post_form(&user.browser, "/", &format!("/admin/jobs/{dead}/discard"), &[]).await.status(), 403);
+        let html = app.get_html(&admin.browser, "/admin/jobs").await;
+        assert!(html.contains(&format!("id=\"job-{dead}\"")) && html.contains("missing field `to`"));
+        let res = app.post_form(&admin.browser, "/admin/jobs", &format!("/admin/jobs/{dead}/retry"), &[]).await;
+        assert_eq!(res.status(), 303);
+        let (state, attempts): (String, i32) =
+            j::table.find(dead).select((j::state, j::attempts)).first(&mut conn).unwrap();
+        assert_eq!((state.as_str(), attempts), ("pending", 0));
+        let res = app.post_form(&admin.browser, "/admin/jobs", &format!("/admin/jobs/{dead}/discard"), &[]).await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(j::table.filter(j::id.eq(dead)).count().get_result::<i64>(&mut conn).unwrap(), 0);
+        let again = app.post_form(&admin.browser, "/admin/jobs", &format!("/admin/jobs/{dead}/discard"), &[]).await;
+        assert_eq!(again.status(), 409);
+    });
+}

@@ -1,6 +1,7 @@
 //! Server-rendered pages. Every action works without JavaScript.
 
 pub mod accounts;
+pub mod admin;
 pub mod home;
 pub mod questions;
 pub mod seo;
