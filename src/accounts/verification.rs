@@ -71,9 +71,10 @@ fn invalid_link() -> Error {
     Error::BadRequest("This link is not valid: it may have expired or been used already.".into())
 }
 
-/// Whether a reset link can still be used (to show its form, or a clear page if not).
-pub fn reset_link_is_valid(conn: &mut DbConnection, token: &str) -> Result<()> {
-    valid(conn, token, Purpose::ResetPassword)?.map(|_| ()).ok_or_else(invalid_link)
+/// The account a reset link can still be used for (to show its form, or a clear page if none).
+pub fn reset_link_owner(conn: &mut DbConnection, token: &str) -> Result<User> {
+    let (_, user_id) = valid(conn, token, Purpose::ResetPassword)?.ok_or_else(invalid_link)?;
+    super::users::find(conn, user_id)
 }
 
 /// Uses a verification token: marks the address verified. Unknown, used and expired tokens all get

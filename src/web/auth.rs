@@ -230,6 +230,10 @@ fn body_error(e: actix_web::Error) -> Error {
     }
 }
 
+/// The body of a form whose only field is its CSRF token (log out, admin buttons).
+#[derive(Debug, Deserialize, Default)]
+pub struct NoFields {}
+
 /// The user a bearer token names. Every API mutation takes this extractor.
 pub struct ApiUser(pub User);
 

@@ -2,7 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use serde::Deserialize;
 
 use crate::accounts::verification::Purpose;
@@ -10,7 +9,7 @@ use crate::accounts::{self, passwords, users};
 use crate::domain::{Email, FieldErrors, Password, Role, Username};
 use crate::error::Error;
 use crate::qa::listing;
-use crate::web::auth::{self, CsrfForm, Viewer};
+use crate::web::auth::{self, CsrfForm, NoFields, Viewer};
 use crate::web::error::PageError;
 use crate::web::{client_ip, templates, AppState};
 
@@ -139,6 +138,14 @@ pub fn parse_signup(username: &str, email: &str, password: &str) -> Result<(User
     }
 }
 
+/// Argon2id off the async threads.
+async fn hash_password(password: Password) -> Result<String, Error> {
+    web::block(move || passwords::hash(password.as_str()))
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing failed: {e}")))?
+        .map_err(Error::Internal)
+}
+
 /// Creates an account (hashing off the async threads) and, in the same transaction, queues the
 /// message that asks the person to confirm their address.
 pub async fn register(
@@ -148,9 +155,7 @@ pub async fn register(
     password: Password,
     role: Role,
 ) -> Result<accounts::User, Error> {
-    let hash = web::block(move || passwords::hash(password.as_str()))
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing failed: {e}")))??;
+    let hash = hash_password(password).await?;
     let st = state.clone();
     state
         .db(move |c| {
@@ -244,13 +249,10 @@ pub async fn signup(
     }
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct Empty {}
-
 pub async fn logout(
     state: web::Data<AppState>,
     viewer: Viewer,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     if let Some(s) = viewer.session.clone() {
         state.db(move |c| accounts::sessions::delete(c, &s.id_hash)).await?;
@@ -264,7 +266,7 @@ pub async fn logout(
 pub async fn logout_everywhere(
     state: web::Data<AppState>,
     viewer: Viewer,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
     let user = viewer.require()?.clone();
     state.db(move |c| accounts::sessions::delete_all_for_user(c, user.id)).await?;
@@ -387,7 +389,7 @@ pub async fn reset_form(
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
     let t = token.clone();
-    state.db(move |c| accounts::verification::reset_link_is_valid(c, &t)).await?;
+    state.db(move |c| accounts::verification::reset_link_owner(c, &t)).await?;
     reset_page(&state, &viewer, &token, None, StatusCode::OK)
 }
 
@@ -405,27 +407,13 @@ pub async fn reset(
 ) -> Result<HttpResponse, PageError> {
     let token = token.into_inner();
     let t = token.clone();
-    state.db(move |c| accounts::verification::reset_link_is_valid(c, &t)).await?;
-    // The username is needed for the "not your username" rule: look it up through the token's user.
-    let t = token.clone();
-    let username = state
-        .db(move |c| {
-            use crate::db::schema::{email_tokens, users as u};
-            Ok(email_tokens::table
-                .inner_join(u::table)
-                .filter(email_tokens::token_hash.eq(accounts::hash_secret(&t)))
-                .select(u::username)
-                .first::<String>(c)?)
-        })
-        .await?;
-    let password = match Password::parse(&form.password, &username) {
+    // The owner's username is needed for the "not your username" rule.
+    let owner = state.db(move |c| accounts::verification::reset_link_owner(c, &t)).await?;
+    let password = match Password::parse(&form.password, &owner.username) {
         Ok(p) => p,
         Err(m) => return reset_page(&state, &viewer, &token, Some(m), StatusCode::UNPROCESSABLE_ENTITY),
     };
-    let hash = web::block(move || passwords::hash(password.as_str()))
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing failed: {e}")))?
-        .map_err(Error::Internal)?;
+    let hash = hash_password(password).await?;
     state.db(move |c| accounts::verification::reset_password(c, &token, &hash)).await?;
     let mut ctx = tera::Context::new();
     ctx.insert("heading", "Password changed");

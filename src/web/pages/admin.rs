@@ -1,11 +1,10 @@
 //! Admin pages: the background job queue, with retry and discard.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
 
 use crate::error::Error;
 use crate::jobs::queue;
-use crate::web::auth::{CsrfForm, Viewer};
+use crate::web::auth::{CsrfForm, NoFields, Viewer};
 use crate::web::error::PageError;
 use crate::web::{templates, AppState};
 
@@ -43,33 +42,34 @@ pub async fn jobs(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResp
     templates::ok(&state, &viewer, "admin_jobs.html", ctx)
 }
 
-#[derive(Debug, Deserialize, Default)]
-pub struct Empty {}
+/// Runs one admin action on a job that is not running, then returns to the queue page.
+async fn act(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    action: fn(&mut crate::db::DbConnection, i64) -> diesel::QueryResult<bool>,
+) -> Result<HttpResponse, PageError> {
+    require_admin(viewer)?;
+    if !state.db(move |c| Ok(action(c, id)?)).await? {
+        return Err(Error::conflict("job_busy", "That job is running now or no longer exists.").into());
+    }
+    Ok(templates::see_other("/admin/jobs"))
+}
 
 pub async fn retry(
     state: web::Data<AppState>,
     viewer: Viewer,
     id: web::Path<i64>,
-    CsrfForm(_): CsrfForm<Empty>,
+    _: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    require_admin(&viewer)?;
-    let id = id.into_inner();
-    if !state.db(move |c| Ok(queue::retry_now(c, id)?)).await? {
-        return Err(Error::conflict("job_busy", "That job is running now or no longer exists.").into());
-    }
-    Ok(templates::see_other("/admin/jobs"))
+    act(&state, &viewer, id.into_inner(), queue::retry_now).await
 }
 
 pub async fn discard(
     state: web::Data<AppState>,
     viewer: Viewer,
     id: web::Path<i64>,
-    CsrfForm(_): CsrfForm<Empty>,
+    _: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    require_admin(&viewer)?;
-    let id = id.into_inner();
-    if !state.db(move |c| Ok(queue::discard(c, id)?)).await? {
-        return Err(Error::conflict("job_busy", "That job is running now or no longer exists.").into());
-    }
-    Ok(templates::see_other("/admin/jobs"))
+    act(&state, &viewer, id.into_inner(), queue::discard).await
 }
