@@ -135,6 +135,11 @@ impl Application {
         self.port
     }
 
+    /// A handle that stops the server (tests stop theirs when they end).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base_url
     }

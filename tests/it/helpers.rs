@@ -10,7 +10,10 @@ use nave::startup::Application;
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
-pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+// No TLS to the local server: libpq would otherwise set up OpenSSL for every connection, and a
+// pool thread reconnecting to a dropped test database while the process exits raced OpenSSL's
+// exit-time cleanup (a SIGSEGV after all tests had passed).
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 pub const PASSWORD: &str = "a long enough password";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,7 +91,7 @@ impl PgDatabase {
         };
         let name = format!("nave_test_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), rand_suffix());
         admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
-        Some(PgDatabase { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), name })
+        Some(PgDatabase { url: format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable"), name })
     }
 }
 
@@ -108,6 +111,7 @@ fn rand_suffix() -> u64 {
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
+    server: actix_web::dev::ServerHandle,
     // Kept for the test's lifetime: the SQLite file's folder and the PostgreSQL database.
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
@@ -146,8 +150,9 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     tweak(&mut settings);
     let app = Application::build(settings).await.expect("app builds");
     let address = app.base_url().to_string();
+    let server = app.server_handle();
     tokio::spawn(app.run_until_stopped());
-    Some(TestApp { address, database_url, _dir: dir, _pg: pg })
+    Some(TestApp { address, database_url, server, _dir: dir, _pg: pg })
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests check them).
@@ -172,6 +177,13 @@ pub struct Person {
     pub id: i64,
     pub browser: reqwest::Client,
     pub token: String,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent at once; the server's workers wind down and drop their pools.
+        drop(self.server.stop(false));
+    }
 }
 
 impl TestApp {
