@@ -77,6 +77,24 @@ async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
 }
 
+/// Polls an element's text until it equals `expected` (or 5 s pass), riding out page loads in
+/// between; returns the last text seen.
+async fn text_becomes(c: &Client, css: &str, expected: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            if let Ok(text) = el.text().await {
+                last = text;
+                if last == expected {
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    last
+}
+
 async fn sign_up(c: &Client, app: &TestApp, name: &str) {
     c.goto(&app.url("/signup")).await.expect("signup page");
     fill(c, "#username", name).await;
@@ -100,7 +118,8 @@ async fn sign_up_ask_answer_vote_and_accept_in_a_real_browser() {
     fill(&asker, "#body", "The app says *device not found* every time I try.").await;
     fill(&asker, "#tags", "doorbell pairing").await;
     click(&asker, "form[action='/questions/ask'] button[type=submit]").await;
-    let h1 = asker.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    // The old page's h1 may still be there for a moment: poll until the new page shows.
+    let h1 = text_becomes(&asker, "h1", "How do I pair the doorbell with my phone?").await;
     assert_eq!(h1, "How do I pair the doorbell with my phone?");
     let question_url = asker.current_url().await.unwrap().to_string();
 
@@ -112,14 +131,7 @@ async fn sign_up_ask_answer_vote_and_accept_in_a_real_browser() {
     click(&helper, ".your-answer button[type=submit]").await;
     helper.wait().for_element(Locator::Css(".answer .body")).await.expect("answer shown");
     click(&helper, "#question .vote.up").await;
-    let mut score = String::new();
-    for _ in 0..50 {
-        score = helper.find(Locator::Css("#question .score")).await.unwrap().text().await.unwrap();
-        if score == "1" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let score = text_becomes(&helper, "#question .score", "1").await;
     assert_eq!(score, "1", "vote counted");
 
     // The asker sees the answer, accepts it.
