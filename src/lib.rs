@@ -7,6 +7,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
+pub mod notifications;
 pub mod qa;
 pub mod seed;
 pub mod settings;

@@ -104,7 +104,10 @@ fn worker(settings: Settings) -> anyhow::Result<()> {
         let u = url.clone();
         tokio::task::spawn_blocking(move || db::run_migrations(&u)).await??;
         let pool = db::build_pool(&url, settings.job_workers as u32 + 1)?;
-        let runner = nave::startup::start_jobs(&pool, &settings).await?;
+        if settings.base_url.is_none() {
+            tracing::warn!("NAVE_BASE_URL is not set: links in mail will use {}", nave::startup::public_url(&settings));
+        }
+        let runner = nave::startup::start_jobs(&pool, &settings, &nave::startup::public_url(&settings)).await?;
         println!("Nave worker {} running {} job(s) at once", runner.worker_id, settings.job_workers);
         shutdown_signal().await;
         tracing::info!("stopping: finishing running jobs");

@@ -210,6 +210,13 @@ pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedRepor
             Ok(())
         })?;
     }
+    // Demo content is not news: nobody is notified about it.
+    {
+        use crate::db::schema::jobs;
+        use crate::jobs::Job;
+        use diesel::prelude::*;
+        diesel::delete(jobs::table.filter(jobs::name.eq(crate::notifications::fanout::Event::NAME))).execute(conn)?;
+    }
     bar.finish_and_clear();
     Ok(report)
 }

@@ -51,16 +51,39 @@ pub fn session_key(settings: &Settings) -> anyhow::Result<[u8; 32]> {
 }
 
 /// Schedules the recurring tasks and starts this process's job workers.
-pub async fn start_jobs(pool: &db::DbPool, settings: &Settings) -> anyhow::Result<crate::jobs::Runner> {
+pub async fn start_jobs(pool: &db::DbPool, settings: &Settings, base_url: &str) -> anyhow::Result<crate::jobs::Runner> {
     let (p, idle) = (pool.clone(), settings.session_idle_minutes);
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = p.get()?;
-        Ok(crate::jobs::tasks::schedule_recurring(&mut conn, idle)?)
+        crate::jobs::tasks::schedule_recurring(&mut conn, idle)?;
+        Ok(crate::notifications::fanout::schedule_digest(&mut conn)?)
     })
     .await??;
-    let mailer = crate::mail::Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from, &settings.data_dir)?;
+    let registry = job_registry(settings, base_url)?;
     let options = crate::jobs::RunnerOptions { concurrency: settings.job_workers, ..Default::default() };
-    Ok(crate::jobs::Runner::start(pool.clone(), crate::jobs::tasks::registry(std::sync::Arc::new(mailer)), options))
+    Ok(crate::jobs::Runner::start(pool.clone(), registry, options))
+}
+
+/// Every job the application runs, with what they need: the mailer, and the templates, public
+/// address and key that notifications are written with.
+pub fn job_registry(settings: &Settings, base_url: &str) -> anyhow::Result<crate::jobs::Registry> {
+    let mailer = crate::mail::Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from, &settings.data_dir)?;
+    let notifier = crate::notifications::fanout::Notifier {
+        tera: webmod::templates::build()?,
+        base_url: base_url.trim_end_matches('/').to_string(),
+        site_name: settings.site_name.clone(),
+        key: session_key(settings)?,
+    };
+    Ok(crate::notifications::fanout::register(
+        crate::jobs::tasks::registry(std::sync::Arc::new(mailer)),
+        std::sync::Arc::new(notifier),
+    ))
+}
+
+/// The site's public address for links made outside a request (a `nave worker` process):
+/// `NAVE_BASE_URL`, else the bound address.
+pub fn public_url(settings: &Settings) -> String {
+    settings.base_url.clone().unwrap_or_else(|| format!("http://{}", settings.bind))
 }
 
 impl Application {
@@ -90,7 +113,8 @@ impl Application {
             requests: Default::default(),
             settings: settings.clone(),
         });
-        let runner = if settings.jobs_in_serve { Some(start_jobs(&state.pool, &settings).await?) } else { None };
+        let runner =
+            if settings.jobs_in_serve { Some(start_jobs(&state.pool, &settings, &base_url).await?) } else { None };
         let data = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()

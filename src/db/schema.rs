@@ -131,6 +131,8 @@ diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(votes -> posts (post_id));
 diesel::joinable!(post_revisions -> users (author_id));
+diesel::joinable!(tag_follows -> tags (tag_id));
+diesel::joinable!(question_follows -> posts (question_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -143,6 +145,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     votes,
     post_revisions,
+    notifications,
+    notification_settings,
+    question_follows,
+    tag_follows,
 );
 
 diesel::table! {
@@ -161,5 +167,45 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        event_key -> Text,
+        actor_id -> Nullable<BigInt>,
+        question_id -> Nullable<BigInt>,
+        post_id -> Nullable<BigInt>,
+        comment_id -> Nullable<BigInt>,
+        excerpt -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_settings (user_id, kind) {
+        user_id -> BigInt,
+        kind -> Text,
+        channel -> Text,
+    }
+}
+
+diesel::table! {
+    question_follows (user_id, question_id) {
+        user_id -> BigInt,
+        question_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tag_follows (user_id, tag_id) {
+        user_id -> BigInt,
+        tag_id -> BigInt,
+        created_at -> Timestamp,
     }
 }

@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +41,11 @@ impl Mailer {
     /// Sends one message (to one recipient) with a text and an HTML part.
     pub async fn send(&self, mail: &Email) -> anyhow::Result<()> {
         let to: Mailbox = mail.to.parse().map_err(|e| anyhow::anyhow!("bad recipient {:?}: {e}", mail.to))?;
-        let message = Message::builder().from(self.from.clone()).to(to).subject(&mail.subject).multipart(
+        let mut builder = Message::builder().from(self.from.clone()).to(to).subject(&mail.subject);
+        if let Some(url) = &mail.unsubscribe {
+            builder = builder.header(ListUnsubscribe(format!("<{url}>"))).header(ListUnsubscribePost);
+        }
+        let message = builder.multipart(
             MultiPart::alternative()
                 .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone()))
                 .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(mail.html.clone())),
@@ -77,8 +82,44 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The one-click unsubscribe URL of a notification (sent as `List-Unsubscribe` with
+    /// `List-Unsubscribe-Post`); none for messages a person asked for (confirmation, reset).
+    #[serde(default)]
+    pub unsubscribe: Option<String>,
 }
 
 impl Job for Email {
     const NAME: &'static str = "mail.send";
+}
+
+/// `List-Unsubscribe: <url>` (RFC 2369).
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the link works with one POST.
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
+    }
 }

@@ -11,6 +11,7 @@ use crate::db::DbConnection;
 use crate::domain::{slugify, CommentBody, PostBody, QuestionTitle, TagName};
 use crate::error::{Error, Result};
 use crate::markdown;
+use crate::notifications::fanout::{self, Event};
 
 /// A validated question, ready to write.
 #[derive(Debug, Clone)]
@@ -131,6 +132,9 @@ pub fn ask(conn: &mut DbConnection, author: &User, q: &NewQuestion) -> Result<Po
             .get_result(conn)?;
         tags::set_for_question(conn, id, &q.tags)?;
         add_revision(conn, id, author.id, Some(q.title.as_str()), q.body.as_str(), &tag_string(&q.tags), "asked")?;
+        // Askers hear about answers to their question until they unfollow it.
+        crate::notifications::follow_question(conn, author.id, id)?;
+        fanout::queue(conn, &Event::Asked { question_id: id })?;
         find(conn, id)
     })
 }
@@ -164,6 +168,7 @@ pub fn answer(conn: &mut DbConnection, author: &User, question_id: i64, body: &P
             ))
             .execute(conn)?;
         add_revision(conn, id, author.id, None, body.as_str(), "", "answered")?;
+        fanout::queue(conn, &Event::Answered { answer_id: id })?;
         find(conn, id)
     })
 }
@@ -242,6 +247,9 @@ pub fn accept(conn: &mut DbConnection, user: &User, answer_id: i64, accept: bool
         diesel::update(posts::table.find(q.id))
             .set((posts::accepted_answer_id.eq(new), posts::version.eq(posts::version + 1)))
             .execute(conn)?;
+        if let Some(answer_id) = new.filter(|id| q.accepted_answer_id != Some(*id)) {
+            fanout::queue(conn, &Event::Accepted { answer_id })?;
+        }
         find(conn, q.id)
     })
 }
@@ -276,6 +284,7 @@ pub fn comment(conn: &mut DbConnection, author: &User, post_id: i64, body: &Comm
             .returning(comments::id)
             .get_result(conn)?;
         bump_thread(conn, post.thread_id(), now)?;
+        fanout::queue(conn, &Event::Commented { comment_id: id })?;
         Ok(CommentView {
             id,
             post_id: post.id,

@@ -50,6 +50,8 @@ pub struct ThreadView {
     pub last_activity: Time,
     pub version: i64,
     pub answers: Vec<PostView>,
+    /// Whether the viewer follows the question (false for anonymous visitors).
+    pub following: bool,
 }
 
 fn view(p: Post, author: &User, thread_path: &str, accepted: Option<i64>) -> PostView {
@@ -146,6 +148,10 @@ pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> R
         answers.into_iter().map(|(a, u)| finish(view(a, &u, &path, accepted), &mut by_post)).collect();
     // The accepted answer comes first, then by score.
     answer_views.sort_by_key(|a| !a.is_accepted);
+    let following = match viewer {
+        Some(v) => crate::notifications::follows_question(conn, v, question.id)?,
+        None => false,
+    };
     Ok(Some(ThreadView {
         question,
         slug,
@@ -156,6 +162,7 @@ pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> R
         last_activity: last_activity.into(),
         version,
         answers: answer_views,
+        following,
     }))
 }
 

@@ -39,6 +39,8 @@ pub struct Viewer {
     pub new_csrf_cookie: Option<String>,
     /// What to do with the session cookie on the response.
     pub session_cookie: SessionCookie,
+    /// Unread in-site notifications (the bell in the header).
+    pub unread: i64,
 }
 
 /// The session cookie needs no change, a fresh expiry (the session is in use), or removal
@@ -154,9 +156,19 @@ impl FromRequest for Viewer {
             let session = match session_token.clone() {
                 Some(token) => {
                     let idle = state.settings.session_idle_minutes;
-                    state.db(move |c| accounts::sessions::lookup(c, &token, idle)).await?
+                    state
+                        .db(move |c| {
+                            let Some(s) = accounts::sessions::lookup(c, &token, idle)? else { return Ok(None) };
+                            let unread = crate::notifications::unread_count(c, s.user.id)?;
+                            Ok(Some((s, unread)))
+                        })
+                        .await?
                 }
                 None => None,
+            };
+            let (session, unread) = match session {
+                Some((s, n)) => (Some(s), n),
+                None => (None, 0),
             };
             let cookie_action = match (&session, &session_token) {
                 (Some(s), Some(token)) if s.renewed => SessionCookie::Renew(token.clone()),
@@ -176,6 +188,7 @@ impl FromRequest for Viewer {
                 session,
                 new_csrf_cookie,
                 session_cookie: cookie_action,
+                unread,
             };
             req.extensions_mut().insert(viewer.clone());
             Ok(viewer)

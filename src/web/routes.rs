@@ -2,7 +2,7 @@
 
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 
-use super::pages::{accounts, admin, home, questions, seo};
+use super::pages::{accounts, admin, home, notifications, questions, seo};
 use super::{api, assets};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -20,6 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/questions/ask").route(get().to(questions::ask_form)).route(post().to(questions::ask)))
         .service(resource("/questions/{id}").route(get().to(questions::show_without_slug)))
         .service(resource("/questions/{id}/answers").route(post().to(questions::answer)))
+        .service(resource("/questions/{id}/follow").route(post().to(notifications::follow_question)))
+        .service(resource("/questions/{id}/unfollow").route(post().to(notifications::unfollow_question)))
         .service(resource("/questions/{id}/{slug}").route(get().to(questions::show)))
         .service(resource("/posts/{id}/edit").route(get().to(questions::edit_form)).route(post().to(questions::edit)))
         .service(resource("/posts/{id}/revisions").route(get().to(questions::revisions)))
@@ -28,6 +30,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/answers/{id}/accept").route(post().to(questions::accept)))
         .service(resource("/tags").route(get().to(home::tag_list)))
         .service(resource("/tags/{name}").route(get().to(home::tag_page)))
+        .service(resource("/tags/{name}/follow").route(post().to(notifications::follow_tag)))
+        .service(resource("/tags/{name}/unfollow").route(post().to(notifications::unfollow_tag)))
+        .service(resource("/notifications").route(get().to(notifications::list)))
+        .service(resource("/notifications/read-all").route(post().to(notifications::mark_all_read)))
+        .service(resource("/notifications/{id}").route(get().to(notifications::open)))
+        .service(resource("/notifications/{id}/read").route(post().to(notifications::mark_read)))
+        .service(
+            resource("/settings/notifications")
+                .route(get().to(notifications::settings_form))
+                .route(post().to(notifications::save_settings)),
+        )
+        .service(
+            resource("/unsubscribe/{token}")
+                .route(get().to(notifications::unsubscribe_form))
+                .route(post().to(notifications::unsubscribe)),
+        )
         .service(resource("/login").route(get().to(accounts::login_form)).route(post().to(accounts::login)))
         .service(resource("/signup").route(get().to(accounts::signup_form)).route(post().to(accounts::signup)))
         .service(resource("/verify-email/{token}").route(get().to(accounts::verify_email)))
@@ -70,6 +88,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/answers/{id}/comments").route(post().to(api::questions::comment_answer)))
                 .service(resource("/answers/{id}/vote").route(put().to(api::questions::vote_answer)))
-                .service(resource("/posts/{id}/revisions").route(get().to(api::questions::revisions))),
+                .service(resource("/posts/{id}/revisions").route(get().to(api::questions::revisions)))
+                .service(
+                    resource("/questions/{id}/follow")
+                        .route(put().to(api::notifications::follow_question))
+                        .route(delete().to(api::notifications::unfollow_question)),
+                )
+                .service(
+                    resource("/tags/{name}/follow")
+                        .route(put().to(api::notifications::follow_tag))
+                        .route(delete().to(api::notifications::unfollow_tag)),
+                )
+                .service(resource("/notifications").route(get().to(api::notifications::list_notifications)))
+                .service(
+                    resource("/notifications/read-all").route(post().to(api::notifications::read_all_notifications)),
+                )
+                .service(resource("/notifications/{id}/read").route(post().to(api::notifications::read_notification)))
+                .service(
+                    resource("/notification-settings")
+                        .route(get().to(api::notifications::get_settings))
+                        .route(put().to(api::notifications::put_settings)),
+                ),
         );
 }

@@ -30,6 +30,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("mail_verify.html", include_str!("../../templates/mail_verify.html")),
     ("mail_reset.txt", include_str!("../../templates/mail_reset.txt")),
     ("mail_reset.html", include_str!("../../templates/mail_reset.html")),
+    ("mail_notification.txt", include_str!("../../templates/mail_notification.txt")),
+    ("mail_notification.html", include_str!("../../templates/mail_notification.html")),
+    ("mail_digest.txt", include_str!("../../templates/mail_digest.txt")),
+    ("mail_digest.html", include_str!("../../templates/mail_digest.html")),
+    ("notifications.html", include_str!("../../templates/notifications.html")),
+    ("notification_settings.html", include_str!("../../templates/notification_settings.html")),
+    ("unsubscribe.html", include_str!("../../templates/unsubscribe.html")),
     ("forgot.html", include_str!("../../templates/forgot.html")),
     ("reset.html", include_str!("../../templates/reset.html")),
     ("sitemap.xml", include_str!("../../templates/sitemap.xml")),
@@ -58,6 +65,7 @@ fn base_context(state: &AppState, viewer: Option<&Viewer>) -> tera::Context {
     if let Some(v) = viewer {
         ctx.insert("csrf_token", &v.csrf_token);
         ctx.insert("viewer", &v.user().map(crate::qa::UserRef::from));
+        ctx.insert("unread", &v.unread);
     }
     ctx
 }

@@ -111,6 +111,7 @@ fn rand_suffix() -> u64 {
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
+    pub settings: Settings,
     server: actix_web::dev::ServerHandle,
     // Kept for the test's lifetime: the SQLite file's folder and the PostgreSQL database.
     _dir: tempfile::TempDir,
@@ -148,11 +149,11 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     };
     let mut settings = test_settings(dir.path(), &database_url);
     tweak(&mut settings);
-    let app = Application::build(settings).await.expect("app builds");
+    let app = Application::build(settings.clone()).await.expect("app builds");
     let address = app.base_url().to_string();
     let server = app.server_handle();
     tokio::spawn(app.run_until_stopped());
-    Some(TestApp { address, database_url, server, _dir: dir, _pg: pg })
+    Some(TestApp { address, database_url, settings, server, _dir: dir, _pg: pg })
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests check them).
@@ -189,6 +190,58 @@ impl Drop for TestApp {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// A pool on the app's database, for looking behind the scenes.
+    pub fn pool(&self) -> nave::db::DbPool {
+        let url = nave::db::DbUrl::parse(&self.database_url).expect("database url");
+        nave::db::build_pool(&url, 4).expect("pool")
+    }
+
+    /// Runs the app's background jobs (as `nave serve` would) until none is due or running;
+    /// a job that failed makes the test fail.
+    pub async fn run_jobs(&self) {
+        use diesel::prelude::*;
+        use nave::db::schema::jobs as j;
+        let pool = self.pool();
+        let registry = nave::startup::job_registry(&self.settings, &self.address).expect("registry");
+        let runner = nave::jobs::Runner::start(pool.clone(), registry, crate::jobs::fast());
+        let busy = |pool: &nave::db::DbPool| -> i64 {
+            j::table
+                .filter(j::state.eq_any(["pending", "running"]))
+                .filter(j::run_at.le(nave::accounts::now()))
+                .count()
+                .get_result(&mut pool.get().unwrap())
+                .unwrap()
+        };
+        crate::jobs::wait_until(|| busy(&pool) == 0).await;
+        runner.shutdown().await;
+        let errors: Vec<(String, Option<String>)> = j::table
+            .filter(j::last_error.is_not_null())
+            .select((j::name, j::last_error))
+            .load(&mut pool.get().unwrap())
+            .unwrap();
+        assert!(errors.is_empty(), "jobs failed: {errors:?}");
+    }
+
+    /// The `.eml` files the folder transport wrote, oldest first.
+    pub fn mails(&self) -> Vec<String> {
+        let mut paths: Vec<_> = std::fs::read_dir(self._dir.path().join("mail"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        paths.retain(|p| p.extension().is_some_and(|x| x == "eml"));
+        paths.sort();
+        paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+    }
+
+    /// Marks a person's address confirmed (as following the mailed link would).
+    pub fn confirm_email(&self, who: &Person) {
+        use diesel::prelude::*;
+        use nave::db::schema::users;
+        diesel::update(users::table.find(who.id))
+            .set(users::email_verified_at.eq(Some(nave::accounts::now())))
+            .execute(&mut self.pool().get().unwrap())
+            .unwrap();
     }
 
     pub async fn get(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {

@@ -76,6 +76,7 @@ fn welcome(to: &str) -> Email {
         subject: "Your answer was accepted".into(),
         text: "Plain text: well done.".into(),
         html: "<p>HTML: <strong>well done</strong>.</p>".into(),
+        unsubscribe: None,
     }
 }
 

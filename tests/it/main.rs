@@ -6,6 +6,7 @@ mod helpers;
 
 mod jobs;
 mod mail;
+mod notifications;
 
 mod accounts;
 mod browser;

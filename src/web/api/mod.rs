@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: bearer tokens, problem+json errors, and an OpenAPI document
 //! generated from the handlers' annotations.
 
+pub mod notifications;
 pub mod questions;
 pub mod types;
 pub mod users;
@@ -29,6 +30,15 @@ use utoipa::{Modify, OpenApi};
         questions::vote_question,
         questions::vote_answer,
         questions::revisions,
+        notifications::list_notifications,
+        notifications::read_notification,
+        notifications::read_all_notifications,
+        notifications::get_settings,
+        notifications::put_settings,
+        notifications::follow_question,
+        notifications::unfollow_question,
+        notifications::follow_tag,
+        notifications::unfollow_tag,
     ),
     components(schemas(crate::web::error::Problem)),
     modifiers(&BearerAuth),

@@ -63,7 +63,7 @@ pub struct AuthorJson {
 }
 
 impl AuthorJson {
-    fn new(state: &AppState, u: &UserRef) -> Self {
+    pub fn new(state: &AppState, u: &UserRef) -> Self {
         AuthorJson { id: u.id, url: state.url(&u.path), username: u.username.clone(), reputation: u.reputation }
     }
 }

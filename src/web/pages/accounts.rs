@@ -192,6 +192,7 @@ fn link_email(
         subject: format!("{subject} for {}", state.settings.site_name),
         text: render(format!("{template}.txt"))?,
         html: render(format!("{template}.html"))?,
+        unsubscribe: None,
     })
 }
 

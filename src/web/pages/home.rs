@@ -19,8 +19,13 @@ async fn cached_list(
     q: &Paging,
     tag: Option<tags::Tag>,
 ) -> Result<HttpResponse, PageError> {
-    if viewer.session.is_some() {
-        let ctx = list_context(state, q, tag).await?;
+    if let Some(user) = viewer.user() {
+        let (uid, tag_id) = (user.id, tag.as_ref().map(|t| t.id));
+        let mut ctx = list_context(state, q, tag).await?;
+        if let Some(tag_id) = tag_id {
+            let following = state.db(move |c| crate::notifications::follows_tag(c, uid, tag_id)).await?;
+            ctx.insert("following_tag", &following);
+        }
         return templates::ok(state, viewer, "home.html", ctx);
     }
     let key = req.uri().to_string();
