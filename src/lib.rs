@@ -9,6 +9,7 @@ pub mod mail;
 pub mod markdown;
 pub mod notifications;
 pub mod qa;
+pub mod reputation;
 pub mod seed;
 pub mod settings;
 pub mod startup;

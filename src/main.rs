@@ -34,6 +34,17 @@ enum Command {
     },
     /// Fill the database with realistic demo content (deterministic for a given --seed).
     SeedDemo(nave::seed::SeedOptions),
+    /// Reputation upkeep.
+    Reputation {
+        #[command(subcommand)]
+        command: ReputationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReputationCommand {
+    /// Replay the whole reputation ledger and write every total (reports what differed).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -74,6 +85,18 @@ fn run() -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::Create { name, email, role } } => {
             create_user(&settings, &name, &email, &role)
+        }
+        Command::Reputation { command: ReputationCommand::Rebuild } => {
+            let url = DbUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
+            db::run_migrations(&url)?;
+            let pool = db::build_pool(&url, 1)?;
+            let r = nave::reputation::rebuild(&mut *pool.get()?, &settings.policy.rules)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "replayed {} reputation events for {} users: {} events and {} totals differed and were corrected",
+                r.events, r.users, r.events_corrected, r.totals_corrected
+            );
+            Ok(())
         }
         Command::SeedDemo(opts) => {
             let url = DbUrl::parse(&settings.database_url).map_err(anyhow::Error::msg)?;

@@ -122,6 +122,11 @@ const FIXES: &[&str] = &[
 
 /// Seeds the database; returns what it wrote.
 pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedReport> {
+    // Demo people act freely (they start at 1 reputation); reputation itself follows the defaults.
+    let policy = crate::reputation::Policy {
+        rules: Default::default(),
+        privileges: crate::reputation::privileges::Privileges::all_at(0),
+    };
     let mut rng = StdRng::seed_from_u64(o.seed);
     let hash = passwords::hash(DEMO_PASSWORD)?;
     let bar = if o.quiet {
@@ -167,7 +172,7 @@ pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedRepor
                 let n_tags = rng.gen_range(1..=4);
                 let tags: Vec<TagName> = tag_pool[..n_tags].iter().filter_map(|t| TagName::parse(t).ok()).collect();
                 let asker = &people[rng.gen_range(0..people.len())];
-                let q = posts::ask(conn, asker, &NewQuestion { title, body, tags }).map_err(e)?;
+                let q = posts::ask(conn, &policy, asker, &NewQuestion { title, body, tags }).map_err(e)?;
                 report.questions += 1;
                 if qi == 0 {
                     report.benchmark_question = Some(crate::qa::question_path(q.id, &q.slug));
@@ -188,21 +193,21 @@ pub fn run(conn: &mut DbConnection, o: &SeedOptions) -> anyhow::Result<SeedRepor
                     let who = &people[rng.gen_range(0..people.len())];
                     let c = CommentBody::parse("Which firmware version are you on? It matters here.")
                         .map_err(anyhow::Error::msg)?;
-                    posts::comment(conn, who, q.id, &c).map_err(e)?;
+                    posts::comment(conn, &policy, who, q.id, &c).map_err(e)?;
                     report.comments += 1;
                 }
                 for target in std::iter::once(q.id).chain(answers.iter().map(|a| a.id)) {
                     for _ in 0..rng.gen_range(0..4) {
                         let voter = &people[rng.gen_range(0..people.len())];
                         let value = if rng.gen_bool(0.85) { 1 } else { -1 };
-                        if votes::cast(conn, voter, target, value).is_ok() {
+                        if votes::cast(conn, &policy, voter, target, value).is_ok() {
                             report.votes += 1;
                         }
                     }
                 }
                 if let Some(a) = answers.first() {
                     if rng.gen_bool(0.5) {
-                        posts::accept(conn, asker, a.id, true).map_err(e)?;
+                        posts::accept(conn, &policy, asker, a.id, true).map_err(e)?;
                     }
                 }
                 bar.inc(1);

@@ -42,6 +42,16 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("NAVE_JOB_WORKERS", "background jobs run at once per process (1..=64)", "2"),
     ("NAVE_SMTP_URL", "smtp://[user:password@]host[:port][?tls=required] (STARTTLS) or smtps://… (implicit TLS); unset writes mail to <data dir>/mail", "unset"),
     ("NAVE_MAIL_FROM", "sender mailbox, e.g. Nave <help@example.com>", "Nave <nave@localhost>"),
+    (
+        "NAVE_REPUTATION",
+        "reputation values as name=value pairs, comma-separated: question_upvoted, answer_upvoted, answer_accepted, accepted_answer, post_downvoted, downvoted_answer, edit_approved, daily_cap",
+        "question_upvoted=10,answer_upvoted=10,answer_accepted=15,accepted_answer=2,post_downvoted=-2,downvoted_answer=-1,edit_approved=2,daily_cap=200",
+    ),
+    (
+        "NAVE_PRIVILEGES",
+        "reputation each privilege needs, name=reputation pairs: vote_up, flag, comment_everywhere, set_bounty, vote_down, create_tags, review_queue, see_vote_splits, edit_freely, vote_to_close, superuser",
+        "vote_up=15,flag=15,comment_everywhere=50,set_bounty=75,vote_down=125,create_tags=300,review_queue=500,see_vote_splits=1000,edit_freely=1000,vote_to_close=1000,superuser=2000",
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +81,8 @@ pub struct Settings {
     pub job_workers: usize,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// Reputation values and privilege thresholds.
+    pub policy: crate::reputation::Policy,
 }
 
 /// A setting that could not be used, naming it and what it accepts.
@@ -105,6 +117,7 @@ impl Settings {
             job_workers: 2,
             smtp_url: None,
             mail_from: "Nave <nave@localhost>".into(),
+            policy: Default::default(),
         }
     }
 
@@ -206,6 +219,13 @@ impl Settings {
             "NAVE_MAIL_FROM" => {
                 value.parse::<lettre::message::Mailbox>().map_err(|_| bad())?;
                 self.mail_from = value.to_string();
+            }
+            "NAVE_REPUTATION" => {
+                self.policy.rules = crate::reputation::Rules::parse(value).map_err(|e| err(name, value, &e))?
+            }
+            "NAVE_PRIVILEGES" => {
+                self.policy.privileges =
+                    crate::reputation::privileges::Privileges::parse(value).map_err(|e| err(name, value, &e))?
             }
             "NAVE_JOB_WORKERS" => self.job_workers = parse_range(value, 1, 64).ok_or_else(bad)? as usize,
             _ => {

@@ -131,3 +131,13 @@ pub fn find_many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<User>> {
     }
     Ok(out)
 }
+
+/// Grants or revokes the superuser role (never changes staff or admins).
+pub fn set_role(conn: &mut DbConnection, id: i64, role: Role) -> Result<User> {
+    let user = find(conn, id)?;
+    if user.is_staff() {
+        return Err(Error::conflict("staff_role", "Staff and admin roles are not changed here."));
+    }
+    diesel::update(users::table.find(id)).set(users::role.eq(role.as_str())).execute(conn)?;
+    find(conn, id)
+}

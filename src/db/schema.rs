@@ -149,6 +149,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_settings,
     question_follows,
     tag_follows,
+    reputation_events,
 );
 
 diesel::table! {
@@ -206,6 +207,20 @@ diesel::table! {
     tag_follows (user_id, tag_id) {
         user_id -> BigInt,
         tag_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reputation_events (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        reason -> Text,
+        delta -> BigInt,
+        nominal -> BigInt,
+        post_id -> Nullable<BigInt>,
+        actor_id -> Nullable<BigInt>,
+        reverses_id -> Nullable<BigInt>,
         created_at -> Timestamp,
     }
 }

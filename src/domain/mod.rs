@@ -66,6 +66,8 @@ impl std::fmt::Display for FieldErrors {
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
+    /// Given by an admin: every reputation privilege, moderator tools included.
+    Superuser,
     Staff,
     Admin,
 }
@@ -74,14 +76,16 @@ impl Role {
     pub fn parse(s: &str) -> Result<Role, String> {
         match s {
             "user" => Ok(Role::User),
+            "superuser" => Ok(Role::Superuser),
             "staff" => Ok(Role::Staff),
             "admin" => Ok(Role::Admin),
-            _ => Err(format!("role must be user, staff or admin, not {s:?}")),
+            _ => Err(format!("role must be user, superuser, staff or admin, not {s:?}")),
         }
     }
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
+            Role::Superuser => "superuser",
             Role::Staff => "staff",
             Role::Admin => "admin",
         }

@@ -12,6 +12,8 @@ use crate::domain::{slugify, CommentBody, PostBody, QuestionTitle, TagName};
 use crate::error::{Error, Result};
 use crate::markdown;
 use crate::notifications::fanout::{self, Event};
+use crate::reputation::privileges::Privilege;
+use crate::reputation::{self, Policy, Reason};
 
 /// A validated question, ready to write.
 #[derive(Debug, Clone)]
@@ -110,7 +112,7 @@ fn tag_string(tags: &[TagName]) -> String {
 }
 
 /// Asks a question: the post, its first revision and its tags in one transaction.
-pub fn ask(conn: &mut DbConnection, author: &User, q: &NewQuestion) -> Result<Post> {
+pub fn ask(conn: &mut DbConnection, policy: &Policy, author: &User, q: &NewQuestion) -> Result<Post> {
     let html = markdown::render(q.body.as_str());
     let slug = slugify(q.title.as_str());
     let now = now();
@@ -130,7 +132,7 @@ pub fn ask(conn: &mut DbConnection, author: &User, q: &NewQuestion) -> Result<Po
             })
             .returning(posts::id)
             .get_result(conn)?;
-        tags::set_for_question(conn, id, &q.tags)?;
+        tags::set_for_question(conn, &policy.privileges, author, id, &q.tags)?;
         add_revision(conn, id, author.id, Some(q.title.as_str()), q.body.as_str(), &tag_string(&q.tags), "asked")?;
         // Askers hear about answers to their question until they unfollow it.
         crate::notifications::follow_question(conn, author.id, id)?;
@@ -173,21 +175,22 @@ pub fn answer(conn: &mut DbConnection, author: &User, question_id: i64, body: &P
     })
 }
 
-/// Edits a post (its author, or staff). Title and tags only apply to questions.
-pub fn edit(conn: &mut DbConnection, editor: &User, post_id: i64, e: &PostEdit) -> Result<Post> {
+/// Edits a post (its author, or someone with the privilege to edit freely). Title and tags only
+/// apply to questions.
+pub fn edit(conn: &mut DbConnection, policy: &Policy, editor: &User, post_id: i64, e: &PostEdit) -> Result<Post> {
     let html = markdown::render(e.body.as_str());
     let now = now();
     crate::db::write_transaction(conn, |conn| {
         super::lock_post(conn, post_id)?;
         let post = find(conn, post_id)?;
-        if post.author_id != editor.id && !editor.is_staff() {
-            return Err(Error::forbidden("not_author", "You can only edit your own posts."));
+        if post.author_id != editor.id {
+            policy.privileges.require(editor, Privilege::EditFreely)?;
         }
         let (title, slug, tag_str) = if post.is_question() {
             let title = e.title.as_ref().map(|t| t.as_str().to_string()).or(post.title.clone());
             let slug = title.as_deref().map(slugify).unwrap_or_else(|| post.slug.clone());
             if let Some(tags) = &e.tags {
-                tags::set_for_question(conn, post.id, tags)?;
+                tags::set_for_question(conn, &policy.privileges, editor, post.id, tags)?;
             }
             let tag_str = tags::names_for(conn, &[post.id])?.remove(&post.id).unwrap_or_default().join(" ");
             (title, slug, tag_str)
@@ -228,8 +231,11 @@ fn bump_thread(conn: &mut DbConnection, question_id: i64, at: NaiveDateTime) -> 
     Ok(())
 }
 
-/// Accepts an answer (asker only); accepting the accepted answer again un-accepts it.
-pub fn accept(conn: &mut DbConnection, user: &User, answer_id: i64, accept: bool) -> Result<Post> {
+/// Accepts an answer (asker only); accepting the accepted answer again un-accepts it. The
+/// answerer gets reputation for it and the asker a little for accepting (not for their own
+/// answer); withdrawing or moving the accept takes that back.
+pub fn accept(conn: &mut DbConnection, policy: &Policy, user: &User, answer_id: i64, accept: bool) -> Result<Post> {
+    let rules = &policy.rules;
     crate::db::write_transaction(conn, |conn| {
         let a = find_answer(conn, answer_id)?;
         super::lock_post(conn, a.thread_id())?;
@@ -247,8 +253,33 @@ pub fn accept(conn: &mut DbConnection, user: &User, answer_id: i64, accept: bool
         diesel::update(posts::table.find(q.id))
             .set((posts::accepted_answer_id.eq(new), posts::version.eq(posts::version + 1)))
             .execute(conn)?;
-        if let Some(answer_id) = new.filter(|id| q.accepted_answer_id != Some(*id)) {
-            fanout::queue(conn, &Event::Accepted { answer_id })?;
+        if new != q.accepted_answer_id {
+            if let Some(old) = q.accepted_answer_id {
+                reputation::reverse(conn, rules, Reason::AnswerAccepted, old, q.author_id)?;
+                reputation::reverse(conn, rules, Reason::AcceptedAnswer, old, q.author_id)?;
+            }
+            if let Some(answer_id) = new {
+                let answerer = if answer_id == a.id { a.author_id } else { find_answer(conn, answer_id)?.author_id };
+                if answerer != q.author_id {
+                    reputation::award(
+                        conn,
+                        rules,
+                        answerer,
+                        Reason::AnswerAccepted,
+                        Some(answer_id),
+                        Some(q.author_id),
+                    )?;
+                    reputation::award(
+                        conn,
+                        rules,
+                        q.author_id,
+                        Reason::AcceptedAnswer,
+                        Some(answer_id),
+                        Some(q.author_id),
+                    )?;
+                }
+                fanout::queue(conn, &Event::Accepted { answer_id })?;
+            }
         }
         find(conn, q.id)
     })
@@ -267,12 +298,24 @@ pub struct CommentView {
     pub created: Time,
 }
 
-/// Comments on a question or an answer.
-pub fn comment(conn: &mut DbConnection, author: &User, post_id: i64, body: &CommentBody) -> Result<CommentView> {
+/// Comments on a question or an answer: anyone on their own posts and on answers to their own
+/// questions, everywhere else with the privilege.
+pub fn comment(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    author: &User,
+    post_id: i64,
+    body: &CommentBody,
+) -> Result<CommentView> {
     let html = markdown::render(body.as_str());
     let now = now();
     crate::db::write_transaction(conn, |conn| {
         let post = find(conn, post_id)?;
+        let own = post.author_id == author.id
+            || (!post.is_question() && find_question(conn, post.thread_id())?.author_id == author.id);
+        if !own {
+            policy.privileges.require(author, Privilege::CommentEverywhere)?;
+        }
         let id: i64 = diesel::insert_into(comments::table)
             .values((
                 comments::post_id.eq(post.id),

@@ -1,5 +1,8 @@
 //! Tags: created on first use, counted per question.
 
+use crate::accounts::User;
+use crate::error::Error;
+use crate::reputation::privileges::{Privilege, Privileges};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -15,12 +18,31 @@ pub struct Tag {
     pub question_count: i64,
 }
 
-/// Sets a question's tags to `names`, creating tags on first use and keeping counts right.
-pub fn set_for_question(conn: &mut DbConnection, post_id: i64, names: &[TagName]) -> Result<()> {
+/// Sets a question's tags to `names`, creating tags on first use (for people with the privilege)
+/// and keeping counts right.
+pub fn set_for_question(
+    conn: &mut DbConnection,
+    privileges: &Privileges,
+    user: &User,
+    post_id: i64,
+    names: &[TagName],
+) -> Result<()> {
     let now = crate::accounts::now();
     let old: Vec<i64> = post_tags::table.filter(post_tags::post_id.eq(post_id)).select(post_tags::tag_id).load(conn)?;
     let mut new_ids = Vec::with_capacity(names.len());
     for name in names {
+        if !privileges.has(user, Privilege::CreateTags) && find(conn, name.as_str())?.is_none() {
+            return Err(Error::forbidden(
+                "privilege_required",
+                format!(
+                    "The tag {:?} does not exist yet, and {} needs {} reputation; you have {}. Choose an existing tag.",
+                    name.as_str(),
+                    Privilege::CreateTags.label().to_lowercase(),
+                    privileges.needed(Privilege::CreateTags),
+                    user.reputation
+                ),
+            ));
+        }
         crate::per_backend!(conn, |c| diesel::insert_into(tags::table)
             .values((tags::name.eq(name.as_str()), tags::question_count.eq(0), tags::created_at.eq(now)))
             .on_conflict(tags::name)

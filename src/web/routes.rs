@@ -59,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/admin/jobs/{id}/retry").route(post().to(admin::retry)))
         .service(resource("/admin/jobs/{id}/discard").route(post().to(admin::discard)))
         .service(resource("/users/{id}").route(get().to(accounts::profile_without_name)))
+        .service(resource("/users/{id}/role").route(post().to(accounts::set_role)))
         .service(resource("/users/{id}/{name}").route(get().to(accounts::profile)))
         // JSON API
         .service(
@@ -66,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/openapi.json").route(get().to(api::openapi_json)))
                 .service(resource("/users").route(post().to(api::users::create_user)))
                 .service(resource("/users/{user}").route(get().to(api::users::get_user)))
+                .service(resource("/users/{user}/reputation").route(get().to(api::users::reputation_history)))
                 .service(resource("/tokens").route(post().to(api::users::create_token)))
                 .service(
                     resource("/questions")

@@ -128,6 +128,8 @@ pub fn test_settings(dir: &std::path::Path, database_url: &str) -> Settings {
     s.rate_login_per_minute = 10_000;
     s.rate_signup_per_hour = 10_000;
     s.rate_posts_per_minute = 10_000;
+    // Behaviour tests act as people who may do everything; privilege tests restore the defaults.
+    s.policy.privileges = nave::reputation::privileges::Privileges::all_at(0);
     // Tests run jobs themselves (see `jobs.rs`), so a job never outlives its test's database.
     s.jobs_in_serve = false;
     s

@@ -14,4 +14,5 @@ mod cli;
 mod migrations;
 mod pages;
 mod qa;
+mod reputation;
 mod seo;

@@ -4,6 +4,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both;
+use crate::both_with;
 use crate::helpers::*;
 
 both!(asking_returns_the_question_with_id_url_and_tags, |app: TestApp| async move {
@@ -159,41 +160,50 @@ both!(only_the_asker_accepts_and_can_change_the_accepted_answer, |app: TestApp| 
     assert_eq!(r["accepted_answer_id"], Value::Null);
 });
 
-both!(editing_keeps_a_revision_history_and_only_the_author_may_edit, |app: TestApp| async move {
-    let author = app.person("editor").await;
-    let other = app.person("intruder").await;
-    let qid = app.question(&author).await["id"].as_i64().unwrap();
-    let res = app
-        .api(
-            Method::PATCH,
-            &format!("/questions/{qid}"),
-            Some(&other.token),
-            Some(json!({"body": "Vandalised body, long enough to pass."})),
-        )
-        .await;
-    assert_problem(res, 403, "not_author").await;
-    let res = app
+both_with!(
+    editing_keeps_a_revision_history_and_others_need_the_privilege,
+    |s: &mut nave::settings::Settings| {
+        use nave::reputation::privileges::{Privilege, Privileges};
+        s.policy.privileges = Privileges::all_at(0).with(Privilege::EditFreely, 1000);
+    },
+    |app: TestApp| async move {
+        let author = app.person("editor").await;
+        let other = app.person("intruder").await;
+        let qid = app.question(&author).await["id"].as_i64().unwrap();
+        let res = app
+            .api(
+                Method::PATCH,
+                &format!("/questions/{qid}"),
+                Some(&other.token),
+                Some(json!({"body": "Vandalised body, long enough to pass."})),
+            )
+            .await;
+        let p = assert_problem(res, 403, "privilege_required").await;
+        assert_eq!(p["detail"], "Editing others' posts without review needs 1000 reputation; you have 1.");
+        let res = app
         .api(Method::PATCH, &format!("/questions/{qid}"), Some(&author.token), Some(json!({"title": "How do I factory-reset my router, model X2?", "tags": ["router", "x2"], "summary": "added the model"})))
         .await;
-    assert_eq!(res.status(), 200);
-    let q: Value = res.json().await.unwrap();
-    assert_eq!(q["tags"], json!(["router", "x2"]));
-    assert!(q["url"].as_str().unwrap().ends_with("/how-do-i-factory-reset-my-router-model-x2"));
-    let revs: Value = app.api(Method::GET, &format!("/posts/{qid}/revisions"), None, None).await.json().await.unwrap();
-    assert_eq!(revs.as_array().unwrap().len(), 2);
-    assert_eq!(revs[0]["summary"], "added the model");
-    assert_eq!(revs[1]["title"], "How do I reset my router to factory settings?");
-    let aid = app.answer(&other, qid).await["id"].as_i64().unwrap();
-    let res = app
-        .api(
-            Method::PATCH,
-            &format!("/answers/{aid}"),
-            Some(&author.token),
-            Some(json!({"body": "Not my answer to change at all."})),
-        )
-        .await;
-    assert_problem(res, 403, "not_author").await;
-});
+        assert_eq!(res.status(), 200);
+        let q: Value = res.json().await.unwrap();
+        assert_eq!(q["tags"], json!(["router", "x2"]));
+        assert!(q["url"].as_str().unwrap().ends_with("/how-do-i-factory-reset-my-router-model-x2"));
+        let revs: Value =
+            app.api(Method::GET, &format!("/posts/{qid}/revisions"), None, None).await.json().await.unwrap();
+        assert_eq!(revs.as_array().unwrap().len(), 2);
+        assert_eq!(revs[0]["summary"], "added the model");
+        assert_eq!(revs[1]["title"], "How do I reset my router to factory settings?");
+        let aid = app.answer(&other, qid).await["id"].as_i64().unwrap();
+        let res = app
+            .api(
+                Method::PATCH,
+                &format!("/answers/{aid}"),
+                Some(&author.token),
+                Some(json!({"body": "Not my answer to change at all."})),
+            )
+            .await;
+        assert_problem(res, 403, "privilege_required").await;
+    }
+);
 
 both!(listing_sorts_filters_and_pages, |app: TestApp| async move {
     let p = app.person("lister").await;

@@ -17,6 +17,7 @@ use utoipa::{Modify, OpenApi};
         users::create_user,
         users::create_token,
         users::get_user,
+        users::reputation_history,
         questions::list_questions,
         questions::create_question,
         questions::get_question,

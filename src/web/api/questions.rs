@@ -102,7 +102,8 @@ pub async fn create_question(
     };
     check_posting(&state, &user)?;
     let uid = user.id;
-    let post = state.db(move |c| posts::ask(c, &user, &NewQuestion { title, body, tags })).await?;
+    let policy = state.settings.policy.clone();
+    let post = state.db(move |c| posts::ask(c, &policy, &user, &NewQuestion { title, body, tags })).await?;
     state.pages.changed(post.id);
     let t = load(&state, post.id, Some(uid)).await?;
     let json = QuestionJson::new(&state, &t);
@@ -150,7 +151,8 @@ pub async fn edit_question(
     check_posting(&state, &user)?;
     let change = PostEdit { title, body: md, tags: new_tags, summary: body.summary.unwrap_or_default() };
     let uid = user.id;
-    state.db(move |c| posts::edit(c, &user, id, &change)).await?;
+    let policy = state.settings.policy.clone();
+    state.db(move |c| posts::edit(c, &policy, &user, id, &change)).await?;
     state.pages.changed(id);
     let t = load(&state, id, Some(uid)).await?;
     Ok(HttpResponse::Ok().json(QuestionJson::new(&state, &t)))
@@ -201,7 +203,8 @@ pub async fn edit_answer(
     check_posting(&state, &user)?;
     let change = PostEdit { title: None, body: md, tags: None, summary: body.summary.unwrap_or_default() };
     let uid = user.id;
-    state.db(move |c| posts::edit(c, &user, id, &change)).await?;
+    let policy = state.settings.policy.clone();
+    state.db(move |c| posts::edit(c, &policy, &user, id, &change)).await?;
     state.pages.changed(id);
     Ok(HttpResponse::Ok().json(answer_json(&state, id, uid).await?))
 }
@@ -212,7 +215,8 @@ async fn set_accept(
     id: i64,
     accept: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let q = state.db(move |c| posts::accept(c, &user, id, accept)).await?;
+    let policy = state.settings.policy.clone();
+    let q = state.db(move |c| posts::accept(c, &policy, &user, id, accept)).await?;
     state.pages.changed(q.id);
     Ok(HttpResponse::Ok().json(AcceptResponse { question_id: q.id, accepted_answer_id: q.accepted_answer_id }))
 }
@@ -247,9 +251,10 @@ async fn add_comment(
 ) -> Result<HttpResponse, ApiError> {
     let md = CommentBody::parse(&body.body).map_err(|m| Error::field("body", m))?;
     check_posting(state, &user)?;
+    let policy = state.settings.policy.clone();
     let (c, path): (CommentView, String) = state
         .db(move |c| {
-            let view = posts::comment(c, &user, post_id, &md)?;
+            let view = posts::comment(c, &policy, &user, post_id, &md)?;
             let p = posts::find(c, post_id)?;
             let q = posts::find_question(c, p.thread_id())?;
             Ok((view, question_path(q.id, &q.slug)))
@@ -296,7 +301,8 @@ async fn cast(
     post_id: i64,
     value: i32,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = state.db(move |c| votes::cast(c, &user, post_id, value)).await?;
+    let policy = state.settings.policy.clone();
+    let outcome = state.db(move |c| votes::cast(c, &policy, &user, post_id, value)).await?;
     state.pages.changed(post_id);
     Ok(HttpResponse::Ok().json(outcome))
 }

@@ -72,3 +72,47 @@ pub async fn get_user(state: web::Data<AppState>, path: web::Path<String>) -> Re
         .await?;
     Ok(HttpResponse::Ok().json(UserJson::new(&state, &user)))
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReputationQuery {
+    /// 1-based.
+    pub page: Option<i64>,
+}
+
+/// A user's reputation ledger, newest first (100 a page).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReputationHistory {
+    pub user_id: i64,
+    pub reputation: i64,
+    pub items: Vec<crate::reputation::EventView>,
+    pub page: i64,
+    pub total: i64,
+}
+
+/// A user's reputation events.
+#[utoipa::path(get, path = "/api/v1/users/{user}/reputation", tag = "users",
+    params(("user" = String, Path, description = "numeric id or username"), ReputationQuery),
+    responses((status = 200, body = ReputationHistory), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn reputation_history(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<ReputationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = q.page.unwrap_or(1);
+    if !(1..=100_000).contains(&page) {
+        return Err(Error::field("page", "page must be between 1 and 100000.").into());
+    }
+    let key = path.into_inner();
+    let (user, (items, total)) = state
+        .db(move |c| {
+            let user = match key.parse::<i64>() {
+                Ok(id) => users::find(c, id)?,
+                Err(_) => users::find_by_username(c, &key)?,
+            };
+            let h = crate::reputation::history(c, user.id, page, 100)?;
+            Ok((user, h))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ReputationHistory { user_id: user.id, reputation: user.reputation, items, page, total }))
+}

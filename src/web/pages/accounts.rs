@@ -283,7 +283,7 @@ pub async fn profile(
     path: web::Path<(i64, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, name) = path.into_inner();
-    let (user, questions, answered, nq, na) = state
+    let (user, questions, answered, nq, na, (events, n_events), days) = state
         .db(move |c| {
             let u = users::find(c, id)?;
             Ok((
@@ -292,6 +292,8 @@ pub async fn profile(
                 listing::answered_by(c, id, 10)?,
                 listing::count_by_author(c, id, crate::qa::QUESTION)?,
                 listing::count_by_author(c, id, crate::qa::ANSWER)?,
+                crate::reputation::history(c, id, 1, 30)?,
+                crate::reputation::daily_totals(c, id, 90)?,
             ))
         })
         .await?;
@@ -309,7 +311,63 @@ pub async fn profile(
     ctx.insert("answer_count", &na);
     ctx.insert("canonical", &state.url(&user.path()));
     ctx.insert("is_self", &(viewer.user_id() == Some(user.id)));
+    let privileges = &state.settings.policy.privileges;
+    let (held, next) = privileges.held(&user);
+    ctx.insert("privileges", &held.iter().map(|p| p.label()).collect::<Vec<_>>());
+    ctx.insert("next_privilege", &next.map(|(p, n)| (p.label(), n, n - user.reputation)));
+    ctx.insert("rep_events", &events);
+    ctx.insert("rep_event_count", &n_events);
+    ctx.insert("rep_chart", &reputation_chart(&days));
+    ctx.insert("can_grant", &(viewer.user().is_some_and(|v| v.role() == Role::Admin) && !user.is_staff()));
     templates::ok(&state, &viewer, "profile.html", ctx)
+}
+
+/// The reputation chart: an SVG polyline of the daily totals, drawn on the server (no script).
+#[derive(serde::Serialize)]
+struct Chart {
+    points: String,
+    max: i64,
+    first: String,
+    last: String,
+}
+
+fn reputation_chart(days: &[(chrono::NaiveDate, i64)]) -> Option<Chart> {
+    let (first, last) = (days.first()?, days.last()?);
+    let max = days.iter().map(|(_, t)| *t).max().unwrap_or(1).max(1);
+    let n = (days.len().max(2) - 1) as f64;
+    let points = days
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t))| format!("{:.1},{:.1}", i as f64 * 300.0 / n, 100.0 - (*t as f64) * 95.0 / max as f64))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(Chart { points, max, first: first.0.format("%b %-d").to_string(), last: last.0.format("%b %-d").to_string() })
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    pub role: String,
+}
+
+/// `POST /users/{id}/role`: admins grant or revoke the superuser role.
+pub async fn set_role(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<i64>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> Result<HttpResponse, PageError> {
+    let admin = viewer.require()?;
+    if admin.role() != Role::Admin {
+        return Err(Error::forbidden("admins_only", "Only admins can grant or revoke the superuser role.").into());
+    }
+    let role = match form.role.as_str() {
+        "superuser" => Role::Superuser,
+        "user" => Role::User,
+        _ => return Err(Error::field("role", "The role to set is superuser or user.").into()),
+    };
+    let id = path.into_inner();
+    let user = state.db(move |c| users::set_role(c, id, role)).await?;
+    Ok(templates::see_other(&user.path()))
 }
 
 pub async fn profile_without_name(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, PageError> {

@@ -200,7 +200,8 @@ pub async fn ask(
         fe.add("form", crate::web::error::classify(&e).2);
         return ask_page(&state, &viewer, &form, &fe, StatusCode::TOO_MANY_REQUESTS);
     }
-    let post = state.db(move |c| posts::ask(c, &user, &q)).await?;
+    let policy = state.settings.policy.clone();
+    let post = state.db(move |c| posts::ask(c, &policy, &user, &q)).await?;
     state.pages.changed(post.id);
     Ok(templates::see_other(&question_path(post.id, &post.slug)))
 }
@@ -305,7 +306,8 @@ pub async fn comment(
             return thread_with_draft(&state, &viewer, qid, draft(&form_name, form.body, m), status).await
         }
     };
-    let c = state.db(move |c| posts::comment(c, &user, post_id, &body)).await?;
+    let policy = state.settings.policy.clone();
+    let c = state.db(move |c| posts::comment(c, &policy, &user, post_id, &body)).await?;
     state.pages.changed(qid);
     let q = state.db(move |c| posts::find_question(c, qid)).await?;
     Ok(templates::see_other(&format!("{}#comment-{}", question_path(q.id, &q.slug), c.id)))
@@ -393,7 +395,8 @@ pub async fn edit(
     }
     let change = PostEdit { title, body, tags, summary: form.summary.clone() };
     let id = target.id;
-    state.db(move |c| posts::edit(c, &user, id, &change)).await?;
+    let policy = state.settings.policy.clone();
+    state.db(move |c| posts::edit(c, &policy, &user, id, &change)).await?;
     state.pages.changed(id);
     let (target, _) = edit_target(&state, &viewer, id).await?;
     Ok(templates::see_other(&target.path))
@@ -448,7 +451,8 @@ pub async fn vote(
     let post_id = path.into_inner();
     let value: i32 =
         form.value.trim().parse().map_err(|_| Error::field("value", "A vote is 1 (up), -1 (down) or 0 (retract)."))?;
-    let outcome = state.db(move |c| votes::cast(c, &user, post_id, value)).await?;
+    let policy = state.settings.policy.clone();
+    let outcome = state.db(move |c| votes::cast(c, &policy, &user, post_id, value)).await?;
     state.pages.changed(post_id);
     if wants_json(&req) {
         return Ok(HttpResponse::Ok().json(outcome));
@@ -475,7 +479,8 @@ pub async fn accept(
     let user = viewer.require()?.clone();
     let answer_id = path.into_inner();
     let accept = form.accept != "0";
-    let q = state.db(move |c| posts::accept(c, &user, answer_id, accept)).await?;
+    let policy = state.settings.policy.clone();
+    let q = state.db(move |c| posts::accept(c, &policy, &user, answer_id, accept)).await?;
     state.pages.changed(q.id);
     Ok(templates::see_other(&format!("{}#answer-{answer_id}", question_path(q.id, &q.slug))))
 }
