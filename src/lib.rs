@@ -7,6 +7,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
+pub mod moderation;
 pub mod notifications;
 pub mod qa;
 pub mod reputation;

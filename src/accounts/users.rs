@@ -29,6 +29,8 @@ pub struct User {
     pub last_seen_at: NaiveDateTime,
     #[serde(skip)]
     pub email_verified_at: Option<NaiveDateTime>,
+    pub suspended_until: Option<NaiveDateTime>,
+    pub suspension_reason: Option<String>,
 }
 
 impl User {

@@ -14,6 +14,8 @@ diesel::table! {
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         email_verified_at -> Nullable<Timestamp>,
+        suspended_until -> Nullable<Timestamp>,
+        suspension_reason -> Nullable<Text>,
     }
 }
 
@@ -68,6 +70,14 @@ diesel::table! {
         updated_at -> Timestamp,
         last_activity_at -> Timestamp,
         version -> BigInt,
+        hidden_at -> Nullable<Timestamp>,
+        hidden_reason -> Nullable<Text>,
+        locked_at -> Nullable<Timestamp>,
+        locked_reason -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        close_reason -> Nullable<Text>,
+        duplicate_of -> Nullable<BigInt>,
+        pinned_at -> Nullable<Timestamp>,
     }
 }
 
@@ -150,6 +160,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     question_follows,
     tag_follows,
     reputation_events,
+    flags,
+    close_votes,
+    moderation_log,
 );
 
 diesel::table! {
@@ -221,6 +234,44 @@ diesel::table! {
         post_id -> Nullable<BigInt>,
         actor_id -> Nullable<BigInt>,
         reverses_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    flags (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        user_id -> BigInt,
+        reason -> Text,
+        details -> Text,
+        duplicate_of -> Nullable<BigInt>,
+        status -> Text,
+        handled_by -> Nullable<BigInt>,
+        handled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    close_votes (question_id, user_id, kind) {
+        question_id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        reason -> Text,
+        duplicate_of -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    moderation_log (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        target_kind -> Text,
+        target_id -> BigInt,
+        reason -> Text,
         created_at -> Timestamp,
     }
 }

@@ -70,7 +70,7 @@ pub fn questions(
     per_page: i64,
 ) -> Result<Page<QuestionSummary>> {
     let filtered = || {
-        let mut q = posts::table.filter(posts::kind.eq(QUESTION)).into_boxed();
+        let mut q = posts::table.filter(posts::kind.eq(QUESTION)).filter(posts::hidden_at.is_null()).into_boxed();
         if let Some(tag_id) = tag {
             q = q.filter(
                 posts::id.eq_any(post_tags::table.filter(post_tags::tag_id.eq(tag_id)).select(post_tags::post_id)),
@@ -85,7 +85,8 @@ pub fn questions(
     let q = filtered();
     let q = match sort {
         Sort::Newest | Sort::Unanswered => q.order((posts::created_at.desc(), posts::id.desc())),
-        Sort::Active => q.order((posts::last_activity_at.desc(), posts::id.desc())),
+        // Pinned threads head the active list.
+        Sort::Active => q.order((posts::pinned_at.is_null(), posts::last_activity_at.desc(), posts::id.desc())),
         Sort::Votes => q.order((posts::score.desc(), posts::id.desc())),
     };
     let rows: Vec<Post> =
@@ -97,6 +98,7 @@ pub fn questions(
 pub fn by_author(conn: &mut DbConnection, user_id: i64, limit: i64) -> Result<Vec<QuestionSummary>> {
     let rows: Vec<Post> = posts::table
         .filter(posts::kind.eq(QUESTION))
+        .filter(posts::hidden_at.is_null())
         .filter(posts::author_id.eq(user_id))
         .order(posts::created_at.desc())
         .limit(limit)
@@ -109,6 +111,7 @@ pub fn by_author(conn: &mut DbConnection, user_id: i64, limit: i64) -> Result<Ve
 pub fn answered_by(conn: &mut DbConnection, user_id: i64, limit: i64) -> Result<Vec<QuestionSummary>> {
     let ids: Vec<Option<i64>> = posts::table
         .filter(posts::kind.eq(super::ANSWER))
+        .filter(posts::hidden_at.is_null())
         .filter(posts::author_id.eq(user_id))
         .order(posts::created_at.desc())
         .limit(limit)
@@ -164,6 +167,7 @@ pub struct SitemapEntry {
 pub fn sitemap(conn: &mut DbConnection) -> Result<Vec<SitemapEntry>> {
     let rows: Vec<(i64, String, chrono::NaiveDateTime)> = posts::table
         .filter(posts::kind.eq(QUESTION))
+        .filter(posts::hidden_at.is_null())
         .order(posts::last_activity_at.desc())
         .limit(50_000)
         .select((posts::id, posts::slug, posts::last_activity_at))
@@ -176,7 +180,11 @@ pub fn sitemap(conn: &mut DbConnection) -> Result<Vec<SitemapEntry>> {
 
 /// Newest questions with their Markdown, for the Atom feeds.
 pub fn newest_for_feed(conn: &mut DbConnection, tag: Option<i64>, limit: i64) -> Result<Vec<(Post, User)>> {
-    let mut q = posts::table.inner_join(users::table).filter(posts::kind.eq(QUESTION)).into_boxed();
+    let mut q = posts::table
+        .inner_join(users::table)
+        .filter(posts::kind.eq(QUESTION))
+        .filter(posts::hidden_at.is_null())
+        .into_boxed();
     if let Some(tag_id) = tag {
         q = q
             .filter(posts::id.eq_any(post_tags::table.filter(post_tags::tag_id.eq(tag_id)).select(post_tags::post_id)));

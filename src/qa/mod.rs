@@ -38,6 +38,14 @@ pub struct Post {
     pub updated_at: NaiveDateTime,
     pub last_activity_at: NaiveDateTime,
     pub version: i64,
+    pub hidden_at: Option<NaiveDateTime>,
+    pub hidden_reason: Option<String>,
+    pub locked_at: Option<NaiveDateTime>,
+    pub locked_reason: Option<String>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub close_reason: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub pinned_at: Option<NaiveDateTime>,
 }
 
 impl Post {

@@ -11,6 +11,7 @@ use crate::db::DbConnection;
 use crate::domain::{slugify, CommentBody, PostBody, QuestionTitle, TagName};
 use crate::error::{Error, Result};
 use crate::markdown;
+use crate::moderation;
 use crate::notifications::fanout::{self, Event};
 use crate::reputation::privileges::Privilege;
 use crate::reputation::{self, Policy, Reason};
@@ -113,6 +114,7 @@ fn tag_string(tags: &[TagName]) -> String {
 
 /// Asks a question: the post, its first revision and its tags in one transaction.
 pub fn ask(conn: &mut DbConnection, policy: &Policy, author: &User, q: &NewQuestion) -> Result<Post> {
+    moderation::ensure_can_write(author)?;
     let html = markdown::render(q.body.as_str());
     let slug = slugify(q.title.as_str());
     let now = now();
@@ -143,10 +145,18 @@ pub fn ask(conn: &mut DbConnection, policy: &Policy, author: &User, q: &NewQuest
 
 /// Answers a question and bumps the thread's activity.
 pub fn answer(conn: &mut DbConnection, author: &User, question_id: i64, body: &PostBody) -> Result<Post> {
+    moderation::ensure_can_write(author)?;
     let html = markdown::render(body.as_str());
     let now = now();
     crate::db::write_transaction(conn, |conn| {
         let q = find_question(conn, question_id)?;
+        moderation::ensure_unlocked(&q)?;
+        if q.closed_at.is_some() {
+            return Err(Error::forbidden(
+                "question_closed",
+                "This question is closed: it takes no new answers until it is reopened.",
+            ));
+        }
         let id: i64 = diesel::insert_into(posts::table)
             .values(NewPost {
                 kind: ANSWER,
@@ -178,11 +188,13 @@ pub fn answer(conn: &mut DbConnection, author: &User, question_id: i64, body: &P
 /// Edits a post (its author, or someone with the privilege to edit freely). Title and tags only
 /// apply to questions.
 pub fn edit(conn: &mut DbConnection, policy: &Policy, editor: &User, post_id: i64, e: &PostEdit) -> Result<Post> {
+    moderation::ensure_can_write(editor)?;
     let html = markdown::render(e.body.as_str());
     let now = now();
     crate::db::write_transaction(conn, |conn| {
         super::lock_post(conn, post_id)?;
         let post = find(conn, post_id)?;
+        moderation::ensure_unlocked(&find_question(conn, post.thread_id())?)?;
         if post.author_id != editor.id {
             policy.privileges.require(editor, Privilege::EditFreely)?;
         }
@@ -235,6 +247,7 @@ fn bump_thread(conn: &mut DbConnection, question_id: i64, at: NaiveDateTime) -> 
 /// answerer gets reputation for it and the asker a little for accepting (not for their own
 /// answer); withdrawing or moving the accept takes that back.
 pub fn accept(conn: &mut DbConnection, policy: &Policy, user: &User, answer_id: i64, accept: bool) -> Result<Post> {
+    moderation::ensure_can_write(user)?;
     let rules = &policy.rules;
     crate::db::write_transaction(conn, |conn| {
         let a = find_answer(conn, answer_id)?;
@@ -307,10 +320,12 @@ pub fn comment(
     post_id: i64,
     body: &CommentBody,
 ) -> Result<CommentView> {
+    moderation::ensure_can_write(author)?;
     let html = markdown::render(body.as_str());
     let now = now();
     crate::db::write_transaction(conn, |conn| {
         let post = find(conn, post_id)?;
+        moderation::ensure_unlocked(&find_question(conn, post.thread_id())?)?;
         let own = post.author_id == author.id
             || (!post.is_question() && find_question(conn, post.thread_id())?.author_id == author.id);
         if !own {

@@ -36,6 +36,10 @@ pub struct PostView {
     pub viewer_vote: i32,
     pub source: String,
     pub comments: Vec<CommentView>,
+    /// Why moderators hid it (shown to its author and to moderators).
+    pub hidden_reason: Option<String>,
+    /// Hidden, and this reader may not see it: only "hidden by moderators: reason" is shown.
+    pub tombstone: bool,
 }
 
 /// A whole thread.
@@ -52,6 +56,13 @@ pub struct ThreadView {
     pub answers: Vec<PostView>,
     /// Whether the viewer follows the question (false for anonymous visitors).
     pub following: bool,
+    pub locked_reason: Option<String>,
+    /// Why it is closed ("off-topic", "a duplicate", ...), if it is.
+    pub closed: Option<String>,
+    pub duplicate_of: Option<LinkedQuestion>,
+    /// Questions closed as duplicates of this one.
+    pub linked: Vec<LinkedQuestion>,
+    pub pinned: bool,
 }
 
 fn view(p: Post, author: &User, thread_path: &str, accepted: Option<i64>) -> PostView {
@@ -73,7 +84,35 @@ fn view(p: Post, author: &User, thread_path: &str, accepted: Option<i64>) -> Pos
         source: p.source,
         kind: p.kind,
         comments: Vec::new(),
+        hidden_reason: p.hidden_reason,
+        tombstone: false,
     }
+}
+
+/// Who is reading: their id, and whether they moderate (see hidden posts).
+#[derive(Debug, Clone, Copy)]
+pub struct Reader {
+    pub user_id: i64,
+    pub moderator: bool,
+}
+
+/// Hidden posts become tombstones for everyone but their author and moderators.
+fn apply_visibility(v: &mut PostView, reader: Option<Reader>) {
+    if v.hidden_reason.is_none() || reader.is_some_and(|r| r.moderator || r.user_id == v.author.id) {
+        return;
+    }
+    v.tombstone = true;
+    v.body_html.clear();
+    v.body_markdown.clear();
+    v.comments.clear();
+}
+
+/// A question as linked from a banner or a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkedQuestion {
+    pub id: i64,
+    pub title: String,
+    pub path: String,
 }
 
 type CommentRow = (i64, i64, String, String, NaiveDateTime, User);
@@ -105,7 +144,8 @@ fn comment_view((id, post_id, md, html, created, user): CommentRow) -> CommentVi
 }
 
 /// Loads a thread for `viewer` (whose votes are marked). `None` when no such question exists.
-pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> Result<Option<ThreadView>> {
+pub fn load(conn: &mut DbConnection, question_id: i64, reader: Option<Reader>) -> Result<Option<ThreadView>> {
+    let viewer = reader.map(|r| r.user_id);
     let row: Option<(Post, User)> = posts::table
         .inner_join(users::table)
         .filter(posts::id.eq(question_id))
@@ -143,9 +183,32 @@ pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> R
     };
     let (slug, view_count, answer_count, last_activity, version) =
         (q.slug.clone(), q.view_count, q.answer_count, q.last_activity_at, q.version);
-    let question = finish(view(q, &q_author, &path, accepted), &mut by_post);
-    let mut answer_views: Vec<PostView> =
-        answers.into_iter().map(|(a, u)| finish(view(a, &u, &path, accepted), &mut by_post)).collect();
+    let (locked_reason, pinned) = (q.locked_reason.clone(), q.pinned_at.is_some());
+    let closed =
+        q.close_reason.as_deref().and_then(crate::moderation::CloseReason::parse).map(|r| r.label().to_string());
+    let duplicate_of = match q.duplicate_of {
+        Some(d) => posts::table
+            .find(d)
+            .select((posts::title, posts::slug))
+            .first::<(Option<String>, String)>(conn)
+            .optional()?
+            .map(|(t, s)| LinkedQuestion { id: d, title: t.unwrap_or_default(), path: question_path(d, &s) }),
+        None => None,
+    };
+    let linked = crate::moderation::linked_duplicates(conn, q.id)?
+        .into_iter()
+        .map(|(id, title, path)| LinkedQuestion { id, title, path })
+        .collect();
+    let mut question = finish(view(q, &q_author, &path, accepted), &mut by_post);
+    apply_visibility(&mut question, reader);
+    let mut answer_views: Vec<PostView> = if question.tombstone {
+        Vec::new() // a hidden thread shows the public nothing but its tombstone
+    } else {
+        answers.into_iter().map(|(a, u)| finish(view(a, &u, &path, accepted), &mut by_post)).collect()
+    };
+    for a in answer_views.iter_mut() {
+        apply_visibility(a, reader);
+    }
     // The accepted answer comes first, then by score.
     answer_views.sort_by_key(|a| !a.is_accepted);
     let following = match viewer {
@@ -163,6 +226,11 @@ pub fn load(conn: &mut DbConnection, question_id: i64, viewer: Option<i64>) -> R
         version,
         answers: answer_views,
         following,
+        locked_reason,
+        closed,
+        duplicate_of,
+        linked,
+        pinned,
     }))
 }
 
@@ -177,7 +245,8 @@ pub fn add_views(conn: &mut DbConnection, counts: &HashMap<i64, i64>) -> Result<
 }
 
 /// Loads one post (question or answer) with its comments, as it appears in its thread.
-pub fn load_post(conn: &mut DbConnection, post_id: i64, viewer: Option<i64>) -> Result<Option<PostView>> {
+pub fn load_post(conn: &mut DbConnection, post_id: i64, reader: Option<Reader>) -> Result<Option<PostView>> {
+    let viewer = reader.map(|r| r.user_id);
     let row: Option<(Post, User)> = posts::table
         .inner_join(users::table)
         .filter(posts::id.eq(post_id))
@@ -192,6 +261,7 @@ pub fn load_post(conn: &mut DbConnection, post_id: i64, viewer: Option<i64>) -> 
     let comment_rows = comments_on(conn, &[post_id])?;
     let mut v = view(post, &author, &question_path(thread_id, &slug), accepted);
     v.comments = comment_rows.into_iter().map(comment_view).collect();
+    apply_visibility(&mut v, reader);
     if let Some(uid) = viewer {
         v.viewer_vote = votes::of_user(conn, uid, &[post_id])?.get(&post_id).copied().unwrap_or(0);
     }

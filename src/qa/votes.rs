@@ -25,6 +25,7 @@ pub fn cast(conn: &mut DbConnection, policy: &Policy, user: &User, post_id: i64,
     if !(-1..=1).contains(&value) {
         return Err(Error::field("value", "A vote is 1 (up), -1 (down) or 0 (retract)."));
     }
+    crate::moderation::ensure_can_write(user)?;
     match value {
         1 => policy.privileges.require(user, Privilege::VoteUp)?,
         -1 => policy.privileges.require(user, Privilege::VoteDown)?,
@@ -33,6 +34,7 @@ pub fn cast(conn: &mut DbConnection, policy: &Policy, user: &User, post_id: i64,
     crate::db::write_transaction(conn, |conn| {
         super::lock_post(conn, post_id)?;
         let post = super::posts::find(conn, post_id)?;
+        crate::moderation::ensure_unlocked(&super::posts::find_question(conn, post.thread_id())?)?;
         if post.author_id == user.id {
             return Err(Error::forbidden("own_post", "You cannot vote on your own post."));
         }

@@ -2,7 +2,7 @@
 
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 
-use super::pages::{accounts, admin, home, notifications, questions, seo};
+use super::pages::{accounts, admin, home, moderation, notifications, questions, seo};
 use super::{api, assets};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,6 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/posts/{id}/revisions").route(get().to(questions::revisions)))
         .service(resource("/posts/{id}/comments").route(post().to(questions::comment)))
         .service(resource("/posts/{id}/vote").route(post().to(questions::vote)))
+        .service(resource("/posts/{id}/moderate").route(post().to(moderation::moderate)))
+        .service(resource("/moderation/log").route(get().to(moderation::log)))
         .service(resource("/answers/{id}/accept").route(post().to(questions::accept)))
         .service(resource("/tags").route(get().to(home::tag_list)))
         .service(resource("/tags/{name}").route(get().to(home::tag_page)))
@@ -102,6 +104,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(delete().to(api::notifications::unfollow_tag)),
                 )
                 .service(resource("/notifications").route(get().to(api::notifications::list_notifications)))
+                .service(resource("/posts/{id}/flags").route(post().to(api::moderation::flag_post)))
+                .service(resource("/flags").route(get().to(api::moderation::list_flags)))
+                .service(resource("/flags/{id}/decision").route(post().to(api::moderation::decide_flag)))
+                .service(
+                    resource("/posts/{id}/hide")
+                        .route(post().to(api::moderation::hide_post))
+                        .route(delete().to(api::moderation::unhide_post)),
+                )
+                .service(
+                    resource("/questions/{id}/lock")
+                        .route(post().to(api::moderation::lock_thread))
+                        .route(delete().to(api::moderation::unlock_thread)),
+                )
+                .service(
+                    resource("/questions/{id}/pin")
+                        .route(put().to(api::moderation::pin_thread))
+                        .route(delete().to(api::moderation::unpin_thread)),
+                )
+                .service(resource("/questions/{id}/close").route(post().to(api::moderation::close_question)))
+                .service(resource("/questions/{id}/reopen").route(post().to(api::moderation::reopen_question)))
+                .service(
+                    resource("/users/{id}/suspension")
+                        .route(post().to(api::moderation::suspend_user))
+                        .route(delete().to(api::moderation::lift_suspension)),
+                )
+                .service(resource("/moderation/log").route(get().to(api::moderation::moderation_log)))
                 .service(
                     resource("/notifications/read-all").route(post().to(api::notifications::read_all_notifications)),
                 )

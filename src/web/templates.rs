@@ -16,6 +16,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("question.html", include_str!("../../templates/question.html")),
     ("post_votes.html", include_str!("../../templates/post_votes.html")),
     ("post_comments.html", include_str!("../../templates/post_comments.html")),
+    ("moderation_tools.html", include_str!("../../templates/moderation_tools.html")),
+    ("moderation_log.html", include_str!("../../templates/moderation_log.html")),
     ("ask.html", include_str!("../../templates/ask.html")),
     ("edit.html", include_str!("../../templates/edit.html")),
     ("revisions.html", include_str!("../../templates/revisions.html")),

@@ -12,6 +12,7 @@ mod accounts;
 mod browser;
 mod cli;
 mod migrations;
+mod moderation;
 mod pages;
 mod qa;
 mod reputation;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: bearer tokens, problem+json errors, and an OpenAPI document
 //! generated from the handlers' annotations.
 
+pub mod moderation;
 pub mod notifications;
 pub mod questions;
 pub mod types;
@@ -31,6 +32,20 @@ use utoipa::{Modify, OpenApi};
         questions::vote_question,
         questions::vote_answer,
         questions::revisions,
+        moderation::flag_post,
+        moderation::list_flags,
+        moderation::decide_flag,
+        moderation::hide_post,
+        moderation::unhide_post,
+        moderation::lock_thread,
+        moderation::unlock_thread,
+        moderation::pin_thread,
+        moderation::unpin_thread,
+        moderation::close_question,
+        moderation::reopen_question,
+        moderation::suspend_user,
+        moderation::lift_suspension,
+        moderation::moderation_log,
         notifications::list_notifications,
         notifications::read_notification,
         notifications::read_all_notifications,

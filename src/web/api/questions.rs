@@ -28,7 +28,14 @@ pub struct ListQuery {
 }
 
 async fn load(state: &AppState, id: i64, viewer: Option<i64>) -> Result<ThreadView, Error> {
-    state.db(move |c| thread::load(c, id, viewer)).await?.ok_or(Error::NotFound("question"))
+    let policy = state.settings.policy.clone();
+    state
+        .db(move |c| {
+            let reader = crate::moderation::reader(c, &policy, viewer)?;
+            thread::load(c, id, reader)
+        })
+        .await?
+        .ok_or(Error::NotFound("question"))
 }
 
 fn check_posting(state: &AppState, user: &crate::accounts::User) -> Result<(), Error> {
@@ -160,7 +167,14 @@ pub async fn edit_question(
 
 /// One answer as the API shows it, loaded without the rest of its thread.
 async fn answer_json(state: &AppState, answer_id: i64, viewer: i64) -> Result<AnswerJson, Error> {
-    let a = state.db(move |c| thread::load_post(c, answer_id, Some(viewer))).await?.ok_or(Error::NotFound("answer"))?;
+    let policy = state.settings.policy.clone();
+    let a = state
+        .db(move |c| {
+            let reader = crate::moderation::reader(c, &policy, Some(viewer))?;
+            thread::load_post(c, answer_id, reader)
+        })
+        .await?
+        .ok_or(Error::NotFound("answer"))?;
     let thread_path = a.path.split('#').next().unwrap_or_default().to_string();
     Ok(AnswerJson::new(state, &thread_path, &a))
 }

@@ -108,6 +108,8 @@ pub struct AnswerJson {
     pub created_at: String,
     pub updated_at: String,
     pub comments: Vec<CommentJson>,
+    /// Set when moderators hid it; then only its author and moderators get the text.
+    pub hidden_reason: Option<String>,
 }
 
 impl AnswerJson {
@@ -125,6 +127,7 @@ impl AnswerJson {
             created_at: a.created.iso.clone(),
             updated_at: a.updated.iso.clone(),
             comments: a.comments.iter().map(|c| CommentJson::new(state, thread_path, c)).collect(),
+            hidden_reason: a.hidden_reason.clone(),
         }
     }
 }
@@ -149,6 +152,14 @@ pub struct QuestionJson {
     pub last_activity_at: String,
     pub comments: Vec<CommentJson>,
     pub answers: Vec<AnswerJson>,
+    /// Set when moderators hid it; then only its author and moderators get the text.
+    pub hidden_reason: Option<String>,
+    pub locked_reason: Option<String>,
+    /// Why it is closed, if it is.
+    pub closed: Option<String>,
+    /// The question this one duplicates, when closed as a duplicate.
+    pub duplicate_of: Option<i64>,
+    pub pinned: bool,
 }
 
 impl QuestionJson {
@@ -173,6 +184,11 @@ impl QuestionJson {
             last_activity_at: t.last_activity.iso.clone(),
             comments: q.comments.iter().map(|c| CommentJson::new(state, &q.path, c)).collect(),
             answers: t.answers.iter().map(|a| AnswerJson::new(state, &q.path, a)).collect(),
+            hidden_reason: q.hidden_reason.clone(),
+            locked_reason: t.locked_reason.clone(),
+            closed: t.closed.clone(),
+            duplicate_of: t.duplicate_of.as_ref().map(|d| d.id),
+            pinned: t.pinned,
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod home;
+pub mod moderation;
 pub mod notifications;
 pub mod questions;
 pub mod seo;

@@ -78,11 +78,26 @@ fn thread_context(state: &AppState, viewer: &Viewer, t: &ThreadView, draft: Opti
     ctx.insert("draft", &draft.unwrap_or_default());
     ctx.insert("login_url", &format!("/login?next={}", templates::url_encode(&t.question.path)));
     ctx.insert("is_asker", &(viewer.user_id() == Some(t.question.author.id)));
+    let privileges = &state.settings.policy.privileges;
+    let can = |p| viewer.user().is_some_and(|u| privileges.has(u, p));
+    use crate::moderation::{CloseReason, FlagReason};
+    use crate::reputation::privileges::Privilege;
+    ctx.insert("is_moderator", &can(Privilege::Superuser));
+    ctx.insert("can_close", &can(Privilege::VoteToClose));
+    ctx.insert("flag_reasons", &FlagReason::ALL.iter().map(|r| (r.as_str(), r.label())).collect::<Vec<_>>());
+    ctx.insert("close_reasons", &CloseReason::ALL.iter().map(|r| (r.as_str(), r.label())).collect::<Vec<_>>());
     ctx
 }
 
 async fn load_thread(state: &AppState, id: i64, viewer: Option<i64>) -> Result<ThreadView, Error> {
-    state.db(move |c| thread::load(c, id, viewer)).await?.ok_or(Error::NotFound("question"))
+    let policy = state.settings.policy.clone();
+    state
+        .db(move |c| {
+            let reader = crate::moderation::reader(c, &policy, viewer)?;
+            thread::load(c, id, reader)
+        })
+        .await?
+        .ok_or(Error::NotFound("question"))
 }
 
 pub async fn show(

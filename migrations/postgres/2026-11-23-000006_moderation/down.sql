@@ -1,0 +1,13 @@
+DROP TABLE moderation_log;
+DROP TABLE close_votes;
+DROP TABLE flags;
+ALTER TABLE users DROP COLUMN suspension_reason;
+ALTER TABLE users DROP COLUMN suspended_until;
+ALTER TABLE posts DROP COLUMN pinned_at;
+ALTER TABLE posts DROP COLUMN duplicate_of;
+ALTER TABLE posts DROP COLUMN close_reason;
+ALTER TABLE posts DROP COLUMN closed_at;
+ALTER TABLE posts DROP COLUMN locked_reason;
+ALTER TABLE posts DROP COLUMN locked_at;
+ALTER TABLE posts DROP COLUMN hidden_reason;
+ALTER TABLE posts DROP COLUMN hidden_at;
