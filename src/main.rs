@@ -131,27 +131,27 @@ fn worker(settings: Settings) -> anyhow::Result<()> {
             tracing::warn!("NAVE_BASE_URL is not set: links in mail will use {}", nave::startup::public_url(&settings));
         }
         let runner = nave::startup::start_jobs(&pool, &settings, &nave::startup::public_url(&settings)).await?;
+        // Listening starts before the line that says the worker runs: a SIGTERM sent as soon as
+        // it is read must stop the worker cleanly, not kill it.
+        let stop = shutdown_signal()?;
         println!("Nave worker {} running {} job(s) at once", runner.worker_id, settings.job_workers);
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("stopping: finishing running jobs");
         runner.shutdown().await;
         Ok(())
     })
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+/// Listens for Ctrl-C and SIGTERM from now on; the future ends at the first of them.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (mut interrupt, mut terminate) = (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?);
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    })
 }
 
 fn read_password() -> anyhow::Result<String> {

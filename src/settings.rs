@@ -40,6 +40,12 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
         "true",
     ),
     ("NAVE_JOB_WORKERS", "background jobs run at once per process (1..=64)", "2"),
+    (
+        "NAVE_JOB_LEASE_SECONDS",
+        "seconds a claimed job stays with its worker before another worker may take it (5..=86400)",
+        "300",
+    ),
+    ("NAVE_JOB_POLL_MS", "milliseconds an idle job worker sleeps before looking for work again (10..=60000)", "500"),
     ("NAVE_SMTP_URL", "smtp://[user:password@]host[:port][?tls=required] (STARTTLS) or smtps://… (implicit TLS); unset writes mail to <data dir>/mail", "unset"),
     ("NAVE_MAIL_FROM", "sender mailbox, e.g. Nave <help@example.com>", "Nave <nave@localhost>"),
     (
@@ -79,6 +85,10 @@ pub struct Settings {
     pub rate_posts_per_minute: u32,
     pub jobs_in_serve: bool,
     pub job_workers: usize,
+    /// How long a claim lasts before another worker may take the job.
+    pub job_lease_seconds: u64,
+    /// How long an idle worker sleeps before looking again.
+    pub job_poll_ms: u64,
     pub smtp_url: Option<String>,
     pub mail_from: String,
     /// Reputation values and privilege thresholds.
@@ -115,6 +125,8 @@ impl Settings {
             rate_posts_per_minute: 10,
             jobs_in_serve: true,
             job_workers: 2,
+            job_lease_seconds: 300,
+            job_poll_ms: 500,
             smtp_url: None,
             mail_from: "Nave <nave@localhost>".into(),
             policy: Default::default(),
@@ -228,6 +240,8 @@ impl Settings {
                     crate::reputation::privileges::Privileges::parse(value).map_err(|e| err(name, value, &e))?
             }
             "NAVE_JOB_WORKERS" => self.job_workers = parse_range(value, 1, 64).ok_or_else(bad)? as usize,
+            "NAVE_JOB_LEASE_SECONDS" => self.job_lease_seconds = parse_range(value, 5, 86_400).ok_or_else(bad)? as u64,
+            "NAVE_JOB_POLL_MS" => self.job_poll_ms = parse_range(value, 10, 60_000).ok_or_else(bad)? as u64,
             _ => {
                 return Err(err(name, value, "a known setting name (see the README's table of settings)"));
             }
@@ -320,6 +334,25 @@ mod tests {
         let e = with(&[("NAVE_MAIL_FROM", "not a mailbox")]).unwrap_err();
         assert_eq!(e.name, "NAVE_MAIL_FROM");
         assert!(with(&[("NAVE_MAIL_FROM", "Help <help@example.com>")]).is_ok());
+    }
+
+    #[test]
+    fn job_lease_and_poll_are_checked() {
+        let s = with(&[]).unwrap();
+        assert_eq!((s.job_lease_seconds, s.job_poll_ms), (300, 500));
+        let s = with(&[("NAVE_JOB_LEASE_SECONDS", "5"), ("NAVE_JOB_POLL_MS", "60000")]).unwrap();
+        assert_eq!((s.job_lease_seconds, s.job_poll_ms), (5, 60_000));
+        assert!(with(&[("NAVE_JOB_LEASE_SECONDS", "86400"), ("NAVE_JOB_POLL_MS", "10")]).is_ok());
+        for (name, value) in [
+            ("NAVE_JOB_LEASE_SECONDS", "4"),
+            ("NAVE_JOB_LEASE_SECONDS", "86401"),
+            ("NAVE_JOB_POLL_MS", "9"),
+            ("NAVE_JOB_POLL_MS", "1s"),
+        ] {
+            let e = with(&[(name, value)]).unwrap_err();
+            assert_eq!(e.name, name);
+            assert!(e.to_string().contains(if name == "NAVE_JOB_POLL_MS" { "10..=60000" } else { "5..=86400" }), "{e}");
+        }
     }
 
     #[test]

@@ -60,7 +60,12 @@ pub async fn start_jobs(pool: &db::DbPool, settings: &Settings, base_url: &str) 
     })
     .await??;
     let registry = job_registry(settings, base_url)?;
-    let options = crate::jobs::RunnerOptions { concurrency: settings.job_workers, ..Default::default() };
+    let options = crate::jobs::RunnerOptions {
+        concurrency: settings.job_workers,
+        lease: Duration::from_secs(settings.job_lease_seconds),
+        poll: Duration::from_millis(settings.job_poll_ms),
+        ..Default::default()
+    };
     Ok(crate::jobs::Runner::start(pool.clone(), registry, options))
 }
 

@@ -77,6 +77,10 @@ pub struct Claimed {
     pub attempts: i32,
     #[diesel(sql_type = Integer)]
     pub max_attempts: i32,
+    /// When it was enqueued; with the id it names this job apart from a job of another database
+    /// that had the same id.
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
 }
 
 const READY: &str = "((state = 'pending' AND run_at <= {now}) OR (state = 'running' AND locked_until < {now}))";
@@ -94,7 +98,7 @@ pub fn claim(conn: &mut DbConnection, worker: &str, lease: std::time::Duration) 
             let sql = format!(
                 "UPDATE jobs SET state = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
                  WHERE id = (SELECT id FROM jobs WHERE {ready} ORDER BY priority DESC, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                 AND {ready} RETURNING id, name, payload, attempts, max_attempts"
+                 AND {ready} RETURNING id, name, payload, attempts, max_attempts, created_at"
             );
             diesel::sql_query(sql)
                 .bind::<Text, _>(worker)
@@ -106,7 +110,7 @@ pub fn claim(conn: &mut DbConnection, worker: &str, lease: std::time::Duration) 
             let sql = format!(
                 "UPDATE jobs SET state = 'running', locked_by = ?1, locked_until = ?2, attempts = attempts + 1, updated_at = ?3 \
                  WHERE id = (SELECT id FROM jobs WHERE {r} ORDER BY priority DESC, run_at, id LIMIT 1) \
-                 AND {r} RETURNING id, name, payload, attempts, max_attempts",
+                 AND {r} RETURNING id, name, payload, attempts, max_attempts, created_at",
                 r = READY.replace("{now}", "?3")
             );
             crate::db::write_transaction(conn, |conn| {

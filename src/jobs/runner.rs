@@ -20,6 +20,8 @@ pub struct JobContext {
     pub job_id: i64,
     /// 1 on the first try.
     pub attempt: i32,
+    /// When the job was enqueued: the same on every run of it.
+    pub created_at: chrono::NaiveDateTime,
 }
 
 impl JobContext {
@@ -194,7 +196,7 @@ async fn run_one(pool: &DbPool, registry: &Registry, options: &RunnerOptions, wo
 }
 
 async fn run_claimed(pool: &DbPool, registry: &Registry, options: &RunnerOptions, worker: &str, job: Claimed) {
-    let ctx = JobContext { pool: pool.clone(), job_id: job.id, attempt: job.attempts };
+    let ctx = JobContext { pool: pool.clone(), job_id: job.id, attempt: job.attempts, created_at: job.created_at };
     let future = match registry.handlers.get(job.name.as_str()) {
         Some(h) => h(job.payload.clone(), ctx),
         None => Err(format!("no handler for job {:?}", job.name)),

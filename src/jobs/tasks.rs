@@ -13,9 +13,9 @@ use crate::mail::{Email, Mailer};
 
 /// Every job type the application knows.
 pub fn registry(mailer: Arc<Mailer>) -> Registry {
-    Registry::new().register(cleanup_sessions).register(move |mail: Email, _ctx: JobContext| {
+    Registry::new().register(cleanup_sessions).register(move |mail: Email, ctx: JobContext| {
         let mailer = mailer.clone();
-        async move { mailer.send(&mail).await }
+        async move { mailer.send_for_job(&mail, ctx.job_id, ctx.created_at).await }
     })
 }
 

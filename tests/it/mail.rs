@@ -148,3 +148,34 @@ async fn without_smtp_mail_is_written_to_the_data_folder() {
     let text = std::fs::read_to_string(files[0].path()).unwrap();
     assert!(text.contains("To: lin@example.com") && text.contains("multipart/alternative"));
 }
+
+#[tokio::test]
+async fn a_rerun_of_a_mail_job_writes_no_second_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = Arc::new(Mailer::new(None, "Nave <nave@localhost>", dir.path()).unwrap());
+    let enqueued = nave::accounts::now();
+    mailer.send_for_job(&welcome("kim@example.com"), 7, enqueued).await.unwrap();
+    mailer.send_for_job(&welcome("kim@example.com"), 7, enqueued).await.unwrap();
+    // Two runs at once (a lease that ran out while the first was still running) write one file too.
+    let runs: Vec<_> = (0..8)
+        .map(|_| {
+            let m = mailer.clone();
+            tokio::spawn(async move { m.send_for_job(&welcome("lee@example.com"), 8, enqueued).await })
+        })
+        .collect();
+    for r in runs {
+        r.await.unwrap().unwrap();
+    }
+    // The same id in another database (a fresh SQLite file beside the old mail) is another job.
+    mailer.send_for_job(&welcome("kim@example.com"), 7, enqueued + chrono::TimeDelta::seconds(1)).await.unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("mail"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "no temporary files left and one file per job: {names:?}");
+    assert!(names[0].starts_with("job-000000000007-") && names[1].starts_with("job-000000000007-"), "{names:?}");
+    assert!(names[2].starts_with("job-000000000008-") && names.iter().all(|n| n.ends_with(".eml")), "{names:?}");
+    let lee = std::fs::read_to_string(dir.path().join("mail").join(&names[2])).unwrap();
+    assert!(lee.contains("To: lee@example.com") && lee.contains("multipart/alternative"), "{lee}");
+}

@@ -7,6 +7,7 @@ mod helpers;
 mod jobs;
 mod mail;
 mod notifications;
+mod worker_processes;
 
 mod accounts;
 mod browser;
