@@ -11,6 +11,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod qa;
 pub mod reputation;
+pub mod review;
 pub mod seed;
 pub mod settings;
 pub mod startup;

@@ -163,6 +163,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     flags,
     close_votes,
     moderation_log,
+    suggested_edits,
+    review_votes,
+    first_post_reviews,
 );
 
 diesel::table! {
@@ -272,6 +275,38 @@ diesel::table! {
         target_kind -> Text,
         target_id -> BigInt,
         reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suggested_edits (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        author_id -> BigInt,
+        title -> Nullable<Text>,
+        body_md -> Text,
+        tags -> Nullable<Text>,
+        summary -> Text,
+        status -> Text,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    review_votes (suggested_edit_id, user_id) {
+        suggested_edit_id -> BigInt,
+        user_id -> BigInt,
+        approve -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    first_post_reviews (post_id) {
+        post_id -> BigInt,
+        reviewer_id -> BigInt,
         created_at -> Timestamp,
     }
 }

@@ -186,11 +186,9 @@ pub fn answer(conn: &mut DbConnection, author: &User, question_id: i64, body: &P
 }
 
 /// Edits a post (its author, or someone with the privilege to edit freely). Title and tags only
-/// apply to questions.
+/// apply to questions. Others' edits go through [`crate::review::suggest`].
 pub fn edit(conn: &mut DbConnection, policy: &Policy, editor: &User, post_id: i64, e: &PostEdit) -> Result<Post> {
     moderation::ensure_can_write(editor)?;
-    let html = markdown::render(e.body.as_str());
-    let now = now();
     crate::db::write_transaction(conn, |conn| {
         super::lock_post(conn, post_id)?;
         let post = find(conn, post_id)?;
@@ -198,41 +196,55 @@ pub fn edit(conn: &mut DbConnection, policy: &Policy, editor: &User, post_id: i6
         if post.author_id != editor.id {
             policy.privileges.require(editor, Privilege::EditFreely)?;
         }
-        let (title, slug, tag_str) = if post.is_question() {
-            let title = e.title.as_ref().map(|t| t.as_str().to_string()).or(post.title.clone());
-            let slug = title.as_deref().map(slugify).unwrap_or_else(|| post.slug.clone());
-            if let Some(tags) = &e.tags {
-                tags::set_for_question(conn, &policy.privileges, editor, post.id, tags)?;
-            }
-            let tag_str = tags::names_for(conn, &[post.id])?.remove(&post.id).unwrap_or_default().join(" ");
-            (title, slug, tag_str)
-        } else {
-            (None, String::new(), String::new())
-        };
-        diesel::update(posts::table.find(post.id))
-            .set((
-                posts::title.eq(title.as_deref()),
-                posts::slug.eq(&slug),
-                posts::body_md.eq(e.body.as_str()),
-                posts::body_html.eq(&html),
-                posts::updated_at.eq(now),
-                posts::last_activity_at.eq(now),
-                posts::version.eq(posts::version + 1),
-            ))
-            .execute(conn)?;
-        bump_thread(conn, post.thread_id(), now)?;
-        let summary: String = e.summary.trim().chars().take(200).collect();
-        add_revision(
-            conn,
-            post.id,
-            editor.id,
-            title.as_deref(),
-            e.body.as_str(),
-            &tag_str,
-            if summary.is_empty() { "edited" } else { &summary },
-        )?;
-        find(conn, post.id)
+        apply_edit(conn, &policy.privileges, editor, &post, e)
     })
+}
+
+/// Writes an edit as a new revision by `editor` (inside the caller's transaction; the caller
+/// has checked who may edit).
+pub fn apply_edit(
+    conn: &mut DbConnection,
+    privileges: &crate::reputation::privileges::Privileges,
+    editor: &User,
+    post: &Post,
+    e: &PostEdit,
+) -> Result<Post> {
+    let html = markdown::render(e.body.as_str());
+    let now = now();
+    let (title, slug, tag_str) = if post.is_question() {
+        let title = e.title.as_ref().map(|t| t.as_str().to_string()).or(post.title.clone());
+        let slug = title.as_deref().map(slugify).unwrap_or_else(|| post.slug.clone());
+        if let Some(tags) = &e.tags {
+            tags::set_for_question(conn, privileges, editor, post.id, tags)?;
+        }
+        let tag_str = tags::names_for(conn, &[post.id])?.remove(&post.id).unwrap_or_default().join(" ");
+        (title, slug, tag_str)
+    } else {
+        (None, String::new(), String::new())
+    };
+    diesel::update(posts::table.find(post.id))
+        .set((
+            posts::title.eq(title.as_deref()),
+            posts::slug.eq(&slug),
+            posts::body_md.eq(e.body.as_str()),
+            posts::body_html.eq(&html),
+            posts::updated_at.eq(now),
+            posts::last_activity_at.eq(now),
+            posts::version.eq(posts::version + 1),
+        ))
+        .execute(conn)?;
+    bump_thread(conn, post.thread_id(), now)?;
+    let summary: String = e.summary.trim().chars().take(200).collect();
+    add_revision(
+        conn,
+        post.id,
+        editor.id,
+        title.as_deref(),
+        e.body.as_str(),
+        &tag_str,
+        if summary.is_empty() { "edited" } else { &summary },
+    )?;
+    find(conn, post.id)
 }
 
 /// Marks a change in a thread: newer activity and a new version (for caches).

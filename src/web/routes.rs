@@ -2,7 +2,7 @@
 
 use actix_web::web::{self, delete, get, patch, post, put, resource};
 
-use super::pages::{accounts, admin, home, moderation, notifications, questions, seo};
+use super::pages::{accounts, admin, home, moderation, notifications, questions, review, seo};
 use super::{api, assets};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -29,6 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/posts/{id}/vote").route(post().to(questions::vote)))
         .service(resource("/posts/{id}/moderate").route(post().to(moderation::moderate)))
         .service(resource("/moderation/log").route(get().to(moderation::log)))
+        .service(resource("/review").route(get().to(review::queue)))
+        .service(resource("/review/edits/{id}").route(post().to(review::review_edit)))
+        .service(resource("/review/first-posts/{id}").route(post().to(review::review_first_post)))
+        .service(resource("/review/flags/{id}").route(post().to(review::decide_flag)))
         .service(resource("/answers/{id}/accept").route(post().to(questions::accept)))
         .service(resource("/tags").route(get().to(home::tag_list)))
         .service(resource("/tags/{name}").route(get().to(home::tag_page)))
@@ -130,6 +134,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(delete().to(api::moderation::lift_suspension)),
                 )
                 .service(resource("/moderation/log").route(get().to(api::moderation::moderation_log)))
+                .service(resource("/review").route(get().to(api::moderation::review_queue)))
+                .service(resource("/suggested-edits/{id}/review").route(post().to(api::moderation::review_edit)))
+                .service(resource("/first-posts/{id}/review").route(post().to(api::moderation::review_first_post)))
                 .service(
                     resource("/notifications/read-all").route(post().to(api::notifications::read_all_notifications)),
                 )

@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("post_comments.html", include_str!("../../templates/post_comments.html")),
     ("moderation_tools.html", include_str!("../../templates/moderation_tools.html")),
     ("moderation_log.html", include_str!("../../templates/moderation_log.html")),
+    ("review.html", include_str!("../../templates/review.html")),
     ("ask.html", include_str!("../../templates/ask.html")),
     ("edit.html", include_str!("../../templates/edit.html")),
     ("revisions.html", include_str!("../../templates/revisions.html")),

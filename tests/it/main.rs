@@ -17,4 +17,5 @@ mod moderation;
 mod pages;
 mod qa;
 mod reputation;
+mod review;
 mod seo;

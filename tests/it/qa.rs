@@ -161,7 +161,7 @@ both!(only_the_asker_accepts_and_can_change_the_accepted_answer, |app: TestApp| 
 });
 
 both_with!(
-    editing_keeps_a_revision_history_and_others_need_the_privilege,
+    editing_keeps_a_revision_history_and_others_edits_wait_for_review,
     |s: &mut nave::settings::Settings| {
         use nave::reputation::privileges::{Privilege, Privileges};
         s.policy.privileges = Privileges::all_at(0).with(Privilege::EditFreely, 1000);
@@ -178,8 +178,8 @@ both_with!(
                 Some(json!({"body": "Vandalised body, long enough to pass."})),
             )
             .await;
-        let p = assert_problem(res, 403, "privilege_required").await;
-        assert_eq!(p["detail"], "Editing others' posts without review needs 1000 reputation; you have 1.");
+        assert_eq!(res.status(), 202, "below the threshold an edit becomes a suggestion");
+        assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "suggested");
         let res = app
         .api(Method::PATCH, &format!("/questions/{qid}"), Some(&author.token), Some(json!({"title": "How do I factory-reset my router, model X2?", "tags": ["router", "x2"], "summary": "added the model"})))
         .await;
@@ -201,7 +201,10 @@ both_with!(
                 Some(json!({"body": "Not my answer to change at all."})),
             )
             .await;
-        assert_problem(res, 403, "privilege_required").await;
+        assert_eq!(res.status(), 202);
+        let revs: Value =
+            app.api(Method::GET, &format!("/posts/{aid}/revisions"), None, None).await.json().await.unwrap();
+        assert_eq!(revs.as_array().unwrap().len(), 1, "not applied until reviewed");
     }
 );
 

@@ -288,3 +288,53 @@ pub async fn moderation_log(state: web::Data<AppState>, q: web::Query<LogQuery>)
     let (items, total) = state.db(move |c| m::log_page(c, q.action.as_deref(), page, 50)).await?;
     Ok(HttpResponse::Ok().json(LogPage { items, page, total }))
 }
+
+/// The review queue: suggested edits, first posts, close/reopen votes and (superusers) flags.
+#[utoipa::path(get, path = "/api/v1/review", tag = "moderation", security(("bearer" = [])),
+    responses((status = 200, body = crate::review::Queue), (status = 403, body = Problem)))]
+pub async fn review_queue(state: web::Data<AppState>, ApiUser(user): ApiUser) -> Result<HttpResponse, ApiError> {
+    let q = act(&state, user, |c, p, u| crate::review::queue(c, p, u)).await?;
+    Ok(HttpResponse::Ok().json(q))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub approve: bool,
+}
+
+/// Approve or reject a suggested edit (two reviewers decide; the author or a superuser alone).
+#[utoipa::path(post, path = "/api/v1/suggested-edits/{id}/review", tag = "moderation", params(("id" = i64, Path)), request_body = ReviewRequest, security(("bearer" = [])),
+    responses((status = 200, body = crate::review::ReviewOutcome), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn review_edit(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<ReviewRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let approve = body.get()?.approve;
+    let id = path.into_inner();
+    let out = act(&state, user, move |c, p, u| crate::review::review_edit(c, p, u, id, approve)).await?;
+    let post_id = state
+        .db(move |c| {
+            use crate::db::schema::suggested_edits as s;
+            use diesel::prelude::*;
+            Ok(s::table.find(id).select(s::post_id).first::<i64>(c)?)
+        })
+        .await?;
+    state.pages.changed(post_id);
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Mark a new person's first post as reviewed.
+#[utoipa::path(post, path = "/api/v1/first-posts/{id}/review", tag = "moderation", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn review_first_post(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    act(&state, user, move |c, p, u| crate::review::review_first_post(c, p, u, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

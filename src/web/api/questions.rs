@@ -11,6 +11,7 @@ use crate::qa::posts::{self, CommentView, NewQuestion, PostEdit, RevisionView};
 use crate::qa::thread::{self, ThreadView};
 use crate::qa::votes::{self, VoteOutcome};
 use crate::qa::{question_path, tags};
+use crate::review::EditOutcome;
 use crate::web::auth::{ApiJson, ApiUser, MaybeApiUser};
 use crate::web::error::{ApiError, Problem};
 use crate::web::AppState;
@@ -129,10 +130,11 @@ pub async fn get_question(
     Ok(HttpResponse::Ok().json(QuestionJson::new(&state, &t)))
 }
 
-/// Edit your question (fields left out stay as they are).
+/// Edit a question (fields left out stay as they are). Without the privilege to edit others'
+/// posts freely, an edit to someone else's question becomes a suggestion (202).
 #[utoipa::path(patch, path = "/api/v1/questions/{id}", tag = "questions", params(("id" = i64, Path)), request_body = QuestionEditRequest,
     security(("bearer" = [])),
-    responses((status = 200, body = QuestionJson), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = QuestionJson), (status = 202, body = EditOutcome), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn edit_question(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
@@ -159,7 +161,10 @@ pub async fn edit_question(
     let change = PostEdit { title, body: md, tags: new_tags, summary: body.summary.unwrap_or_default() };
     let uid = user.id;
     let policy = state.settings.policy.clone();
-    state.db(move |c| posts::edit(c, &policy, &user, id, &change)).await?;
+    let outcome = state.db(move |c| crate::review::edit_or_suggest(c, &policy, &user, id, &change)).await?;
+    if let EditOutcome::Suggested { .. } = outcome {
+        return Ok(HttpResponse::Accepted().json(outcome));
+    }
     state.pages.changed(id);
     let t = load(&state, id, Some(uid)).await?;
     Ok(HttpResponse::Ok().json(QuestionJson::new(&state, &t)))
@@ -218,7 +223,10 @@ pub async fn edit_answer(
     let change = PostEdit { title: None, body: md, tags: None, summary: body.summary.unwrap_or_default() };
     let uid = user.id;
     let policy = state.settings.policy.clone();
-    state.db(move |c| posts::edit(c, &policy, &user, id, &change)).await?;
+    let outcome = state.db(move |c| crate::review::edit_or_suggest(c, &policy, &user, id, &change)).await?;
+    if let EditOutcome::Suggested { .. } = outcome {
+        return Ok(HttpResponse::Accepted().json(outcome));
+    }
     state.pages.changed(id);
     Ok(HttpResponse::Ok().json(answer_json(&state, id, uid).await?))
 }

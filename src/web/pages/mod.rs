@@ -6,6 +6,7 @@ pub mod home;
 pub mod moderation;
 pub mod notifications;
 pub mod questions;
+pub mod review;
 pub mod seo;
 
 use serde::Deserialize;

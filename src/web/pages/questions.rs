@@ -352,11 +352,9 @@ pub struct EditTarget {
 }
 
 async fn edit_target(state: &AppState, viewer: &Viewer, id: i64) -> Result<(EditTarget, AskForm), PageError> {
-    let user = viewer.require()?.clone();
+    // Anyone logged in may open the form: others' edits become suggestions without the privilege.
+    viewer.require()?;
     let post = state.db(move |c| posts::find(c, id)).await?;
-    if post.author_id != user.id && !user.is_staff() {
-        return Err(Error::forbidden("not_author", "You can only edit your own posts.").into());
-    }
     let qid = post.thread_id();
     let (q, tags) = state
         .db(move |c| {
@@ -411,7 +409,16 @@ pub async fn edit(
     let change = PostEdit { title, body, tags, summary: form.summary.clone() };
     let id = target.id;
     let policy = state.settings.policy.clone();
-    state.db(move |c| posts::edit(c, &policy, &user, id, &change)).await?;
+    let outcome = state.db(move |c| crate::review::edit_or_suggest(c, &policy, &user, id, &change)).await?;
+    if let crate::review::EditOutcome::Suggested { .. } = outcome {
+        let mut ctx = tera::Context::new();
+        ctx.insert("heading", "Edit suggested");
+        ctx.insert(
+            "message",
+            "Thank you: your edit is waiting for review. Two reviewers, or the author, decide; once approved it appears as a new revision.",
+        );
+        return templates::page(&state, &viewer, "notice.html", ctx, StatusCode::ACCEPTED);
+    }
     state.pages.changed(id);
     let (target, _) = edit_target(&state, &viewer, id).await?;
     Ok(templates::see_other(&target.path))

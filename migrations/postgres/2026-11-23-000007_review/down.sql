@@ -1,0 +1,3 @@
+DROP TABLE first_post_reviews;
+DROP TABLE review_votes;
+DROP TABLE suggested_edits;
