@@ -1,6 +1,7 @@
 //! The HTML side: forms that keep what was typed, redirects, error pages and inert XSS.
 
 use crate::both;
+use crate::both_with;
 use crate::helpers::*;
 
 const BODY: &str = "My router blinks red after the update and I cannot connect.";
@@ -155,22 +156,32 @@ both!(voting_on_your_own_post_in_the_browser_is_a_403_page, |app: TestApp| async
     assert!(res.text().await.unwrap().contains("You cannot vote on your own post."));
 });
 
-both!(editing_someone_elses_post_in_the_browser_is_forbidden, |app: TestApp| async move {
-    let author = app.person("page_author").await;
-    let other = app.person("page_other").await;
-    let q = app.question(&author).await;
-    let res = app.get(&other.browser, &format!("/posts/{}/edit", q["id"])).await;
-    assert_eq!(res.status(), 403);
-    let res = app
-        .post_form(
-            &other.browser,
-            "/",
-            &format!("/posts/{}/edit", q["id"]),
-            &[("title", "Hijacked title that is long"), ("body", BODY), ("tags", "x")],
-        )
-        .await;
-    assert_eq!(res.status(), 403);
-});
+both_with!(
+    editing_someone_elses_post_in_the_browser_suggests_the_edit_for_review,
+    |s: &mut nave::settings::Settings| {
+        use nave::reputation::privileges::{Privilege, Privileges};
+        s.policy.privileges = Privileges::all_at(0).with(Privilege::EditFreely, 1000);
+    },
+    |app: TestApp| async move {
+        let author = app.person("page_author").await;
+        let other = app.person("page_other").await;
+        let q = app.question(&author).await;
+        let res = app.get(&other.browser, &format!("/posts/{}/edit", q["id"])).await;
+        assert_eq!(res.status(), 200, "anyone logged in may suggest an edit");
+        let res = app
+            .post_form(
+                &other.browser,
+                "/",
+                &format!("/posts/{}/edit", q["id"]),
+                &[("title", "Hijacked title that is long"), ("body", BODY), ("tags", "router")],
+            )
+            .await;
+        assert_eq!(res.status(), 202);
+        assert!(res.text().await.unwrap().contains("your edit is waiting for review"));
+        let now: serde_json::Value = app.api_get_question(q["id"].as_i64().unwrap()).await.json().await.unwrap();
+        assert_eq!(now["title"], q["title"], "nothing changes before review");
+    }
+);
 
 both!(accepting_on_someone_elses_question_is_forbidden_in_the_browser, |app: TestApp| async move {
     let asker = app.person("af_asker").await;

@@ -293,7 +293,7 @@ pub async fn moderation_log(state: web::Data<AppState>, q: web::Query<LogQuery>)
 #[utoipa::path(get, path = "/api/v1/review", tag = "moderation", security(("bearer" = [])),
     responses((status = 200, body = crate::review::Queue), (status = 403, body = Problem)))]
 pub async fn review_queue(state: web::Data<AppState>, ApiUser(user): ApiUser) -> Result<HttpResponse, ApiError> {
-    let q = act(&state, user, |c, p, u| crate::review::queue(c, p, u)).await?;
+    let q = act(&state, user, crate::review::queue).await?;
     Ok(HttpResponse::Ok().json(q))
 }
 
