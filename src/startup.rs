@@ -56,6 +56,9 @@ pub async fn start_jobs(pool: &db::DbPool, settings: &Settings, base_url: &str) 
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = p.get()?;
         crate::jobs::tasks::schedule_recurring(&mut conn, idle)?;
+        use crate::reputation::bounties::ExpireBounties;
+        let first = crate::jobs::tasks::recurring(<ExpireBounties as crate::jobs::Job>::NAME, Duration::ZERO);
+        crate::jobs::enqueue(&mut conn, &ExpireBounties {}, first)?;
         Ok(crate::notifications::fanout::schedule_digest(&mut conn)?)
     })
     .await??;
@@ -79,10 +82,14 @@ pub fn job_registry(settings: &Settings, base_url: &str) -> anyhow::Result<crate
         site_name: settings.site_name.clone(),
         key: session_key(settings)?,
     };
-    Ok(crate::notifications::fanout::register(
-        crate::jobs::tasks::registry(std::sync::Arc::new(mailer)),
-        std::sync::Arc::new(notifier),
-    ))
+    let policy = settings.policy.clone();
+    let registry = crate::jobs::tasks::registry(std::sync::Arc::new(mailer)).register(
+        move |_: crate::reputation::bounties::ExpireBounties, ctx: crate::jobs::JobContext| {
+            let policy = policy.clone();
+            async move { crate::reputation::bounties::run_expiry(&ctx, policy).await }
+        },
+    );
+    Ok(crate::notifications::fanout::register(registry, std::sync::Arc::new(notifier)))
 }
 
 /// The site's public address for links made outside a request (a `nave worker` process):

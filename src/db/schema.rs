@@ -166,6 +166,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     suggested_edits,
     review_votes,
     first_post_reviews,
+    bounties,
+    user_badges,
 );
 
 diesel::table! {
@@ -308,5 +310,29 @@ diesel::table! {
         post_id -> BigInt,
         reviewer_id -> BigInt,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bounties (id) {
+        id -> BigInt,
+        question_id -> BigInt,
+        offered_by -> BigInt,
+        amount -> BigInt,
+        status -> Text,
+        awarded_answer_id -> Nullable<BigInt>,
+        awarded_amount -> BigInt,
+        created_at -> Timestamp,
+        ends_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_badges (user_id, badge) {
+        user_id -> BigInt,
+        badge -> Text,
+        post_id -> Nullable<BigInt>,
+        awarded_at -> Timestamp,
     }
 }

@@ -17,6 +17,8 @@ pub enum Sort {
     Active,
     Unanswered,
     Votes,
+    /// Questions with an open bounty, newest bounty first.
+    Bountied,
 }
 
 impl Sort {
@@ -26,6 +28,7 @@ impl Sort {
             "active" => Some(Sort::Active),
             "unanswered" => Some(Sort::Unanswered),
             "votes" => Some(Sort::Votes),
+            "bountied" => Some(Sort::Bountied),
             _ => None,
         }
     }
@@ -35,6 +38,7 @@ impl Sort {
             Sort::Active => "active",
             Sort::Unanswered => "unanswered",
             Sort::Votes => "votes",
+            Sort::Bountied => "bountied",
         }
     }
 }
@@ -76,6 +80,12 @@ pub fn questions(
                 posts::id.eq_any(post_tags::table.filter(post_tags::tag_id.eq(tag_id)).select(post_tags::post_id)),
             );
         }
+        if sort == Sort::Bountied {
+            use crate::db::schema::bounties;
+            q = q.filter(
+                posts::id.eq_any(bounties::table.filter(bounties::status.eq("open")).select(bounties::question_id)),
+            );
+        }
         if sort == Sort::Unanswered {
             q = q.filter(posts::answer_count.eq(0));
         }
@@ -84,7 +94,7 @@ pub fn questions(
     let total: i64 = filtered().count().get_result(conn)?;
     let q = filtered();
     let q = match sort {
-        Sort::Newest | Sort::Unanswered => q.order((posts::created_at.desc(), posts::id.desc())),
+        Sort::Newest | Sort::Unanswered | Sort::Bountied => q.order((posts::created_at.desc(), posts::id.desc())),
         // Pinned threads head the active list.
         Sort::Active => q.order((posts::pinned_at.is_null(), posts::last_activity_at.desc(), posts::id.desc())),
         Sort::Votes => q.order((posts::score.desc(), posts::id.desc())),

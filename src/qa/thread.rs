@@ -63,6 +63,8 @@ pub struct ThreadView {
     /// Questions closed as duplicates of this one.
     pub linked: Vec<LinkedQuestion>,
     pub pinned: bool,
+    /// The open bounty, if any.
+    pub bounty: Option<crate::reputation::bounties::Bounty>,
 }
 
 fn view(p: Post, author: &User, thread_path: &str, accepted: Option<i64>) -> PostView {
@@ -231,6 +233,7 @@ pub fn load(conn: &mut DbConnection, question_id: i64, reader: Option<Reader>) -
         duplicate_of,
         linked,
         pinned,
+        bounty: crate::reputation::bounties::open_on(conn, question_id)?,
     }))
 }
 

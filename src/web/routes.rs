@@ -135,6 +135,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/moderation/log").route(get().to(api::moderation::moderation_log)))
                 .service(resource("/review").route(get().to(api::moderation::review_queue)))
+                .service(resource("/questions/{id}/bounty").route(post().to(api::moderation::offer_bounty)))
+                .service(resource("/questions/{id}/bounty/award").route(post().to(api::moderation::award_bounty)))
                 .service(resource("/suggested-edits/{id}/review").route(post().to(api::moderation::review_edit)))
                 .service(resource("/first-posts/{id}/review").route(post().to(api::moderation::review_first_post)))
                 .service(

@@ -340,3 +340,119 @@ fn property_run(pool: &nave::db::DbPool, seed: u64, actions: usize) {
         assert_eq!(*total, 1 + sum, "user {id}: total is 1 + the ledger");
     }
 }
+
+// ---- Bounties ----
+
+fn age_question(app: &TestApp, qid: i64, days: i64) {
+    use nave::db::schema::posts;
+    let then = nave::accounts::now() - chrono::TimeDelta::days(days);
+    diesel::update(posts::table.filter(posts::id.eq(qid).or(posts::question_id.eq(qid))))
+        .set(posts::created_at.eq(then))
+        .execute(&mut app.pool().get().unwrap())
+        .unwrap();
+}
+
+fn give_reputation(app: &TestApp, who: &Person, n: i64) {
+    use nave::db::schema::users;
+    diesel::update(users::table.find(who.id))
+        .set(users::reputation.eq(n))
+        .execute(&mut app.pool().get().unwrap())
+        .unwrap();
+}
+
+async fn offer(app: &TestApp, who: &Person, qid: i64, amount: i64) -> reqwest::Response {
+    app.api(Method::POST, &format!("/questions/{qid}/bounty"), Some(&who.token), Some(json!({"amount": amount}))).await
+}
+
+both_with!(
+    a_bounty_is_offered_within_its_rules_and_awarded_by_its_offerer,
+    default_privileges,
+    |app: TestApp| async move {
+        let staff = app.person("staffer").await;
+        {
+            use nave::db::schema::users;
+            diesel::update(users::table.find(staff.id))
+                .set(users::role.eq("staff"))
+                .execute(&mut app.pool().get().unwrap())
+                .unwrap();
+        }
+        let alice = app.person("alice").await;
+        let bob = app.person("bob").await;
+        let q = app.question(&staff).await; // staff creates the tags
+        let qid = q["id"].as_i64().unwrap();
+        let aid = app.answer(&bob, qid).await["id"].as_i64().unwrap();
+
+        let p = assert_problem(offer(&app, &alice, qid, 100).await, 403, "privilege_required").await;
+        assert_eq!(p["detail"], "Offering a bounty needs 75 reputation; you have 1.");
+        give_reputation(&app, &alice, 120);
+        let p = assert_problem(offer(&app, &alice, qid, 100).await, 422, "validation_failed").await;
+        assert!(p["errors"][0]["message"].as_str().unwrap().contains("2 days old"), "{p}");
+        age_question(&app, qid, 3);
+        for (amount, message) in [(60, "in steps of 50"), (550, "50 to 500"), (150, "You have 120 reputation")] {
+            let p = assert_problem(offer(&app, &alice, qid, amount).await, 422, "validation_failed").await;
+            assert!(p["errors"][0]["message"].as_str().unwrap().contains(message), "{amount}: {p}");
+        }
+        assert_eq!(offer(&app, &alice, qid, 100).await.status(), 201);
+        assert_eq!(rep(&app, &alice).await, 20, "the amount leaves at once");
+        give_reputation(&app, &staff, 200);
+        assert_problem(offer(&app, &staff, qid, 50).await, 409, "bounty_open").await;
+        let listed: Value = app.api(Method::GET, "/questions?sort=bountied", None, None).await.json().await.unwrap();
+        assert_eq!(listed["items"][0]["id"], qid);
+        assert_eq!(app.api_get_question(qid).await.json::<Value>().await.unwrap()["bounty"]["amount"], 100);
+
+        let award_path = format!("/questions/{qid}/bounty/award");
+        assert_problem(
+            app.api(Method::POST, &award_path, Some(&staff.token), Some(json!({"answer_id": aid}))).await,
+            403,
+            "not_offerer",
+        )
+        .await;
+        let b: Value = app
+            .api(Method::POST, &award_path, Some(&alice.token), Some(json!({"answer_id": aid})))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!((b["status"].as_str(), b["awarded_amount"].as_i64()), (Some("awarded"), Some(100)));
+        assert_eq!(rep(&app, &bob).await, 101);
+        assert_problem(
+            app.api(Method::POST, &award_path, Some(&alice.token), Some(json!({"answer_id": aid}))).await,
+            409,
+            "no_bounty",
+        )
+        .await;
+    }
+);
+
+both_with!(
+    an_unawarded_bounty_gives_half_to_the_top_answer_with_score_two,
+    |s: &mut nave::settings::Settings| s.policy.privileges = Privileges::all_at(0),
+    |app: TestApp| async move {
+        let alice = app.person("alice").await;
+        let bob = app.person("bob").await;
+        let (v1, v2) = (app.person("voter1").await, app.person("voter2").await);
+        let qid = app.question(&alice).await["id"].as_i64().unwrap();
+        age_question(&app, qid, 3);
+        give_reputation(&app, &alice, 300);
+        assert_eq!(offer(&app, &alice, qid, 200).await.status(), 201);
+        let aid = app.answer(&bob, qid).await["id"].as_i64().unwrap();
+        app.api_vote(&v1, "answers", aid, 1).await;
+        app.api_vote(&v2, "answers", aid, 1).await;
+        let before = rep(&app, &bob).await;
+        let policy = app.settings.policy.clone();
+        let mut conn = app.pool().get().unwrap();
+        assert_eq!(nave::reputation::bounties::expire_due(&mut conn, &policy).unwrap(), 0, "not yet due");
+        {
+            use nave::db::schema::bounties;
+            // Ends now: the answer was posted during it.
+            diesel::update(bounties::table)
+                .set(bounties::ends_at.eq(nave::accounts::now()))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        assert_eq!(nave::reputation::bounties::expire_due(&mut conn, &policy).unwrap(), 1);
+        assert_eq!(rep(&app, &bob).await, before + 100, "half of 200");
+        let q: Value = app.api_get_question(qid).await.json().await.unwrap();
+        assert!(q["bounty"].is_null(), "closed");
+    }
+);

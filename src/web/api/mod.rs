@@ -47,6 +47,8 @@ use utoipa::{Modify, OpenApi};
         moderation::lift_suspension,
         moderation::moderation_log,
         moderation::review_queue,
+        moderation::offer_bounty,
+        moderation::award_bounty,
         moderation::review_edit,
         moderation::review_first_post,
         notifications::list_notifications,

@@ -338,3 +338,48 @@ pub async fn review_first_post(
     act(&state, user, move |c, p, u| crate::review::review_first_post(c, p, u, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BountyRequest {
+    /// 50–500 in steps of 50.
+    pub amount: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwardRequest {
+    pub answer_id: i64,
+}
+
+/// Offer a bounty on a question (from 75 reputation; the question at least 2 days old).
+#[utoipa::path(post, path = "/api/v1/questions/{id}/bounty", tag = "reputation", params(("id" = i64, Path)), request_body = BountyRequest, security(("bearer" = [])),
+    responses((status = 201, body = crate::reputation::bounties::Bounty), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn offer_bounty(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<BountyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let amount = body.get()?.amount;
+    let id = path.into_inner();
+    let b = act(&state, user, move |c, p, u| crate::reputation::bounties::offer(c, p, u, id, amount)).await?;
+    state.pages.changed(id);
+    Ok(HttpResponse::Created().json(b))
+}
+
+/// Award the open bounty on a question (the person who offered it).
+#[utoipa::path(post, path = "/api/v1/questions/{id}/bounty/award", tag = "reputation", params(("id" = i64, Path)), request_body = AwardRequest, security(("bearer" = [])),
+    responses((status = 200, body = crate::reputation::bounties::Bounty), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn award_bounty(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+    body: ApiJson<AwardRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let answer_id = body.get()?.answer_id;
+    let id = path.into_inner();
+    let b = act(&state, user, move |c, p, u| crate::reputation::bounties::award(c, p, u, id, answer_id)).await?;
+    state.pages.changed(id);
+    Ok(HttpResponse::Ok().json(b))
+}

@@ -19,7 +19,7 @@ use crate::web::AppState;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// newest (default), active, unanswered or votes.
+    /// newest (default), active, unanswered, votes or bountied.
     pub sort: Option<String>,
     pub tag: Option<String>,
     /// 1-based.
@@ -52,7 +52,7 @@ pub async fn list_questions(state: web::Data<AppState>, q: web::Query<ListQuery>
     let sort = match q.sort.as_deref() {
         None => Sort::Newest,
         Some(s) => Sort::parse(s).unwrap_or_else(|| {
-            e.add("sort", "sort must be newest, active, unanswered or votes.");
+            e.add("sort", "sort must be newest, active, unanswered, votes or bountied.");
             Sort::Newest
         }),
     };

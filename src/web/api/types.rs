@@ -160,6 +160,8 @@ pub struct QuestionJson {
     /// The question this one duplicates, when closed as a duplicate.
     pub duplicate_of: Option<i64>,
     pub pinned: bool,
+    /// The open bounty, if any.
+    pub bounty: Option<crate::reputation::bounties::Bounty>,
 }
 
 impl QuestionJson {
@@ -189,6 +191,7 @@ impl QuestionJson {
             closed: t.closed.clone(),
             duplicate_of: t.duplicate_of.as_ref().map(|d| d.id),
             pinned: t.pinned,
+            bounty: t.bounty.clone(),
         }
     }
 }

@@ -48,7 +48,7 @@ async fn list_context(state: &AppState, q: &Paging, tag: Option<tags::Tag>) -> R
     ctx.insert("questions", &result.items);
     ctx.insert("pager", &Pager::new(page, result.total, PER_PAGE));
     ctx.insert("tab", sort.as_str());
-    ctx.insert("tabs", &["active", "newest", "unanswered", "votes"]);
+    ctx.insert("tabs", &["active", "newest", "unanswered", "votes", "bountied"]);
     match &tag {
         Some(t) => {
             ctx.insert("tag", t);
