@@ -59,6 +59,9 @@ pub async fn start_jobs(pool: &db::DbPool, settings: &Settings, base_url: &str) 
         use crate::reputation::bounties::ExpireBounties;
         let first = crate::jobs::tasks::recurring(<ExpireBounties as crate::jobs::Job>::NAME, Duration::ZERO);
         crate::jobs::enqueue(&mut conn, &ExpireBounties {}, first)?;
+        use crate::reputation::badges::AwardBadges;
+        let first = crate::jobs::tasks::recurring(<AwardBadges as crate::jobs::Job>::NAME, Duration::ZERO);
+        crate::jobs::enqueue(&mut conn, &AwardBadges {}, first)?;
         Ok(crate::notifications::fanout::schedule_digest(&mut conn)?)
     })
     .await??;
@@ -89,6 +92,10 @@ pub fn job_registry(settings: &Settings, base_url: &str) -> anyhow::Result<crate
             async move { crate::reputation::bounties::run_expiry(&ctx, policy).await }
         },
     );
+    let registry =
+        registry.register(|_: crate::reputation::badges::AwardBadges, ctx: crate::jobs::JobContext| async move {
+            crate::reputation::badges::run_awards(&ctx).await
+        });
     Ok(crate::notifications::fanout::register(registry, std::sync::Arc::new(notifier)))
 }
 

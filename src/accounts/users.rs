@@ -31,6 +31,9 @@ pub struct User {
     pub email_verified_at: Option<NaiveDateTime>,
     pub suspended_until: Option<NaiveDateTime>,
     pub suspension_reason: Option<String>,
+    pub badges_gold: i64,
+    pub badges_silver: i64,
+    pub badges_bronze: i64,
 }
 
 impl User {

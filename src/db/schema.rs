@@ -16,6 +16,9 @@ diesel::table! {
         email_verified_at -> Nullable<Timestamp>,
         suspended_until -> Nullable<Timestamp>,
         suspension_reason -> Nullable<Text>,
+        badges_gold -> BigInt,
+        badges_silver -> BigInt,
+        badges_bronze -> BigInt,
     }
 }
 

@@ -67,6 +67,8 @@ pub struct UserRef {
     pub role: String,
     /// Path of the public profile page.
     pub path: String,
+    /// Badges by tier: gold, silver, bronze.
+    pub badges: [i64; 3],
 }
 
 impl From<&User> for UserRef {
@@ -77,6 +79,7 @@ impl From<&User> for UserRef {
             reputation: u.reputation,
             role: u.role.clone(),
             path: u.path(),
+            badges: [u.badges_gold, u.badges_silver, u.badges_bronze],
         }
     }
 }

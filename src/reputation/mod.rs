@@ -10,6 +10,7 @@
 //! too stops at 1. Both the live path and the replay use [`apply`], so they cannot disagree
 //! about the rules, only about the data — which is what the rebuild checks.
 
+pub mod badges;
 pub mod bounties;
 pub mod privileges;
 

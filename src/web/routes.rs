@@ -74,6 +74,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/users").route(post().to(api::users::create_user)))
                 .service(resource("/users/{user}").route(get().to(api::users::get_user)))
                 .service(resource("/users/{user}/reputation").route(get().to(api::users::reputation_history)))
+                .service(resource("/users/{user}/badges").route(get().to(api::users::user_badges)))
                 .service(resource("/tokens").route(post().to(api::users::create_token)))
                 .service(
                     resource("/questions")

@@ -456,3 +456,51 @@ both_with!(
         assert!(q["bounty"].is_null(), "closed");
     }
 );
+
+// ---- Badges ----
+
+both!(badges_are_awarded_by_the_background_task_once_each_and_shown, |app: TestApp| async move {
+    let alice = app.person("alice").await;
+    let bob = app.person("bob").await;
+    let carol = app.person("carol").await;
+    let q = app.question(&alice).await;
+    let qid = q["id"].as_i64().unwrap();
+    let aid = app.answer(&bob, qid).await["id"].as_i64().unwrap();
+    app.api_vote(&carol, "answers", aid, 1).await;
+    app.api_vote(&carol, "questions", qid, 1).await;
+    app.api(Method::POST, &format!("/answers/{aid}/accept"), Some(&alice.token), None).await;
+    app.api(
+        Method::POST,
+        &format!("/questions/{qid}/comments"),
+        Some(&bob.token),
+        Some(json!({"body": "Which model is this about?"})),
+    )
+    .await;
+    let award = || async {
+        let mut conn = app.pool().get().unwrap();
+        nave::jobs::enqueue(&mut conn, &nave::reputation::badges::AwardBadges {}, Default::default()).unwrap();
+        drop(conn);
+        app.run_jobs().await;
+    };
+    award().await;
+    award().await; // a second run awards nothing twice
+    let names = |v: Value| {
+        let mut n: Vec<String> =
+            v.as_array().unwrap().iter().map(|b| b["badge"]["key"].as_str().unwrap().to_string()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(badges_of(&app, &alice).await), vec!["scholar", "student"]);
+    assert_eq!(names(badges_of(&app, &bob).await), vec!["commentator", "helper", "teacher"]);
+    assert_eq!(names(badges_of(&app, &carol).await), vec!["supporter"]);
+    let u: Value = app.api(Method::GET, &format!("/users/{}", bob.id), None, None).await.json().await.unwrap();
+    let page = app.get_html(&browser(), &format!("/users/{}/bob", bob.id)).await;
+    assert!(page.contains("Helper") && page.contains("Teacher"), "profile lists badges");
+    let thread = app.get_html(&browser(), &q["url"].as_str().unwrap().replace(&app.address, "")).await;
+    assert!(thread.contains(r#"<span class="b-bronze" title="3 bronze badges">●3</span>"#), "next to bob's name");
+    assert_eq!(u["id"], bob.id);
+});
+
+async fn badges_of(app: &TestApp, who: &Person) -> Value {
+    app.api(Method::GET, &format!("/users/{}/badges", who.id), None, None).await.json().await.unwrap()
+}

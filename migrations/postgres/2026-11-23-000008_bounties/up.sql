@@ -21,3 +21,8 @@ CREATE TABLE user_badges (
     awarded_at TIMESTAMP NOT NULL,
     PRIMARY KEY (user_id, badge)
 );
+
+-- Badge counts by tier, kept beside the reputation so names can show them without a query.
+ALTER TABLE users ADD COLUMN badges_gold BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN badges_silver BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN badges_bronze BIGINT NOT NULL DEFAULT 0;

@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         users::create_token,
         users::get_user,
         users::reputation_history,
+        users::user_badges,
         questions::list_questions,
         questions::create_question,
         questions::get_question,

@@ -116,3 +116,21 @@ pub async fn reputation_history(
         .await?;
     Ok(HttpResponse::Ok().json(ReputationHistory { user_id: user.id, reputation: user.reputation, items, page, total }))
 }
+
+/// The badges a user holds, newest first.
+#[utoipa::path(get, path = "/api/v1/users/{user}/badges", tag = "users",
+    params(("user" = String, Path, description = "numeric id or username")),
+    responses((status = 200, body = Vec<crate::reputation::badges::Held>), (status = 404, body = Problem)))]
+pub async fn user_badges(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let held = state
+        .db(move |c| {
+            let user = match key.parse::<i64>() {
+                Ok(id) => users::find(c, id)?,
+                Err(_) => users::find_by_username(c, &key)?,
+            };
+            crate::reputation::badges::of_user(c, user.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(held))
+}

@@ -283,7 +283,7 @@ pub async fn profile(
     path: web::Path<(i64, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, name) = path.into_inner();
-    let (user, questions, answered, nq, na, (events, n_events), days) = state
+    let (user, questions, answered, nq, na, (events, n_events), days, badges) = state
         .db(move |c| {
             let u = users::find(c, id)?;
             Ok((
@@ -294,6 +294,7 @@ pub async fn profile(
                 listing::count_by_author(c, id, crate::qa::ANSWER)?,
                 crate::reputation::history(c, id, 1, 30)?,
                 crate::reputation::daily_totals(c, id, 90)?,
+                crate::reputation::badges::of_user(c, id)?,
             ))
         })
         .await?;
@@ -318,6 +319,7 @@ pub async fn profile(
     ctx.insert("rep_events", &events);
     ctx.insert("rep_event_count", &n_events);
     ctx.insert("rep_chart", &reputation_chart(&days));
+    ctx.insert("badges", &badges);
     ctx.insert("can_grant", &(viewer.user().is_some_and(|v| v.role() == Role::Admin) && !user.is_staff()));
     templates::ok(&state, &viewer, "profile.html", ctx)
 }
