@@ -693,3 +693,75 @@ pub fn reader(
     let user = crate::accounts::users::find(conn, id)?;
     Ok(Some(crate::qa::thread::Reader { user_id: id, moderator: policy.privileges.has(&user, Privilege::Superuser) }))
 }
+
+// ---- The two kinds of real deletion ----
+
+/// Deletes a spam post for good (superusers and staff), with its answers when it is a question.
+/// Everything else is hidden, never deleted; this is logged like every moderator action.
+pub fn delete_spam(conn: &mut DbConnection, policy: &Policy, user: &User, post_id: i64) -> Result<Option<i64>> {
+    use crate::db::schema::{post_tags, tags};
+    ensure_can_write(user)?;
+    policy.privileges.require(user, Privilege::Superuser)?;
+    crate::db::write_transaction(conn, |conn| {
+        crate::qa::lock_post(conn, post_id)?;
+        let post = find(conn, post_id)?;
+        let thread = post.thread_id();
+        if post.is_question() {
+            // Tag counts, duplicates pointing here and the answers go first.
+            let tag_ids: Vec<i64> =
+                post_tags::table.filter(post_tags::post_id.eq(post.id)).select(post_tags::tag_id).load(conn)?;
+            diesel::update(tags::table.filter(tags::id.eq_any(&tag_ids)))
+                .set(tags::question_count.eq(tags::question_count - 1))
+                .execute(conn)?;
+            diesel::update(posts::table.filter(posts::duplicate_of.eq(post.id)))
+                .set(posts::duplicate_of.eq(None::<i64>))
+                .execute(conn)?;
+            diesel::delete(posts::table.filter(posts::question_id.eq(post.id))).execute(conn)?;
+        } else {
+            diesel::update(posts::table.find(thread))
+                .set((posts::answer_count.eq(posts::answer_count - 1), posts::version.eq(posts::version + 1)))
+                .execute(conn)?;
+            diesel::update(posts::table.filter(posts::accepted_answer_id.eq(post.id)))
+                .set(posts::accepted_answer_id.eq(None::<i64>))
+                .execute(conn)?;
+        }
+        diesel::delete(posts::table.find(post.id)).execute(conn)?;
+        log(conn, Some(user.id), "delete_spam", "post", post.id, "spam")?;
+        Ok(if post.is_question() { None } else { Some(thread) })
+    })
+}
+
+/// Erases a person's data on request (admins): the account is anonymised and can no longer log
+/// in; their posts stay, shown under "deleted user N".
+pub fn erase_person(conn: &mut DbConnection, admin: &User, user_id: i64) -> Result<()> {
+    use crate::db::schema::{api_tokens, notification_settings, question_follows, sessions, tag_follows};
+    if admin.role() != crate::domain::Role::Admin {
+        return Err(Error::forbidden("admins_only", "Only admins can erase a person's data."));
+    }
+    crate::db::write_transaction(conn, |conn| {
+        let target = crate::accounts::users::find(conn, user_id)?;
+        if target.id == admin.id {
+            return Err(Error::forbidden("cannot_erase_self", "Ask another admin to erase your own account."));
+        }
+        let name = format!("deleted-user-{user_id}");
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::username.eq(&name),
+                users::username_lower.eq(&name),
+                users::email.eq(format!("{name}@invalid")),
+                users::email_lower.eq(format!("{name}@invalid")),
+                users::password_hash.eq("!"),
+                users::about.eq(""),
+                users::role.eq("user"),
+                users::email_verified_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?;
+        diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(user_id))).execute(conn)?;
+        diesel::delete(notification_settings::table.filter(notification_settings::user_id.eq(user_id)))
+            .execute(conn)?;
+        diesel::delete(question_follows::table.filter(question_follows::user_id.eq(user_id))).execute(conn)?;
+        diesel::delete(tag_follows::table.filter(tag_follows::user_id.eq(user_id))).execute(conn)?;
+        log(conn, Some(admin.id), "erase", "user", user_id, "the person asked for their data to be erased")
+    })
+}

@@ -110,6 +110,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .service(resource("/notifications").route(get().to(api::notifications::list_notifications)))
                 .service(resource("/posts/{id}/flags").route(post().to(api::moderation::flag_post)))
+                .service(resource("/posts/{id}").route(delete().to(api::moderation::delete_spam)))
+                .service(resource("/users/{id}/erase").route(post().to(api::moderation::erase_person)))
                 .service(resource("/flags").route(get().to(api::moderation::list_flags)))
                 .service(resource("/flags/{id}/decision").route(post().to(api::moderation::decide_flag)))
                 .service(

@@ -375,3 +375,60 @@ both_with!(a_pinned_thread_heads_the_home_page_and_the_log_page_lists_actions, c
     let none = app.get_html(&browser(), "/moderation/log?action=hide").await;
     assert!(none.contains("Nothing here yet."));
 });
+
+both_with!(spam_is_deleted_for_good_by_a_moderator_and_nothing_else_is, community, |app: TestApp| async move {
+    let alice = app.person("alice").await;
+    let spammer = app.person("spammer").await;
+    let moddy = app.person("moddy").await;
+    set_role(&app, &moddy, "superuser");
+    let q = app.question(&alice).await;
+    let qid = q["id"].as_i64().unwrap();
+    let res = app.api_answer(&spammer, qid, "Buy cheap watches at example dot com, best prices!").await;
+    let aid = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let p = assert_problem(
+        app.api(Method::DELETE, &format!("/posts/{aid}"), Some(&alice.token), None).await,
+        403,
+        "privilege_required",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().starts_with("Moderator tools"));
+    assert_eq!(app.api(Method::DELETE, &format!("/posts/{aid}"), Some(&moddy.token), None).await.status(), 204);
+    let t = thread(&app, None, qid).await;
+    assert_eq!((t["answer_count"].as_i64(), t["answers"].as_array().unwrap().len()), (Some(0), 0));
+    // A whole spam question goes with its answers; a duplicate pointing at it is unlinked.
+    let spam_q = app
+        .api_ask(
+            &spammer,
+            "Cheap watches for sale, visit our shop now",
+            "Best prices on watches, visit the shop today.",
+            &["router"],
+        )
+        .await;
+    let sid = spam_q.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    app.answer(&alice, sid).await;
+    assert_eq!(app.api(Method::DELETE, &format!("/posts/{sid}"), Some(&moddy.token), None).await.status(), 204);
+    assert_eq!(app.api_get_question(sid).await.status(), 404);
+    let log: Value = app.api(Method::GET, "/moderation/log?action=delete_spam", None, None).await.json().await.unwrap();
+    assert_eq!(log["total"], 2);
+});
+
+both_with!(
+    an_admin_erases_a_persons_data_and_their_posts_stay_under_deleted_user,
+    community,
+    |app: TestApp| async move {
+        let alice = app.person("alice").await;
+        let bob = app.person("bob").await;
+        let admin = app.person("admin").await;
+        set_role(&app, &admin, "admin");
+        let qid = app.question(&alice).await["id"].as_i64().unwrap();
+        app.answer(&bob, qid).await;
+        let path = format!("/users/{}/erase", bob.id);
+        assert_problem(app.api(Method::POST, &path, Some(&alice.token), None).await, 403, "admins_only").await;
+        assert_eq!(app.api(Method::POST, &path, Some(&admin.token), None).await.status(), 204);
+        let t = thread(&app, None, qid).await;
+        assert_eq!(t["answers"][0]["author"]["username"], format!("deleted-user-{}", bob.id), "the answer stays");
+        assert_problem(app.api_vote(&bob, "questions", qid, 1).await, 401, "unauthenticated").await;
+        let res = app.login_form(&browser(), "bob", PASSWORD).await;
+        assert_ne!(res.status(), 303, "cannot log in any more");
+    }
+);

@@ -49,6 +49,8 @@ use utoipa::{Modify, OpenApi};
         moderation::moderation_log,
         moderation::review_queue,
         moderation::offer_bounty,
+        moderation::delete_spam,
+        moderation::erase_person,
         moderation::award_bounty,
         moderation::review_edit,
         moderation::review_first_post,

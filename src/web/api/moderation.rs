@@ -383,3 +383,30 @@ pub async fn award_bounty(
     state.pages.changed(id);
     Ok(HttpResponse::Ok().json(b))
 }
+
+/// Delete a spam post for good (superusers and staff). Anything else is hidden, not deleted.
+#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "moderation", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn delete_spam(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    act(&state, user, move |c, p, u| m::delete_spam(c, p, u, id)).await?;
+    state.pages.changed(id);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Erase a person's data (admins): the account is anonymised, their posts stay under "deleted user".
+#[utoipa::path(post, path = "/api/v1/users/{id}/erase", tag = "moderation", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn erase_person(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    state.db(move |c| m::erase_person(c, &user, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
