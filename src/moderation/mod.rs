@@ -691,7 +691,11 @@ pub fn reader(
 ) -> Result<Option<crate::qa::thread::Reader>> {
     let Some(id) = user_id else { return Ok(None) };
     let user = crate::accounts::users::find(conn, id)?;
-    Ok(Some(crate::qa::thread::Reader { user_id: id, moderator: policy.privileges.has(&user, Privilege::Superuser) }))
+    Ok(Some(crate::qa::thread::Reader {
+        user_id: id,
+        moderator: policy.privileges.has(&user, Privilege::Superuser),
+        sees_vote_split: policy.privileges.has(&user, Privilege::SeeVoteSplits),
+    }))
 }
 
 // ---- The two kinds of real deletion ----

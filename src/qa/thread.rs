@@ -40,6 +40,8 @@ pub struct PostView {
     pub hidden_reason: Option<String>,
     /// Hidden, and this reader may not see it: only "hidden by moderators: reason" is shown.
     pub tombstone: bool,
+    /// Up and down votes, for readers with the privilege to see them.
+    pub vote_split: Option<[i64; 2]>,
 }
 
 /// A whole thread.
@@ -88,6 +90,7 @@ fn view(p: Post, author: &User, thread_path: &str, accepted: Option<i64>) -> Pos
         comments: Vec::new(),
         hidden_reason: p.hidden_reason,
         tombstone: false,
+        vote_split: None,
     }
 }
 
@@ -96,6 +99,8 @@ fn view(p: Post, author: &User, thread_path: &str, accepted: Option<i64>) -> Pos
 pub struct Reader {
     pub user_id: i64,
     pub moderator: bool,
+    /// Holds the privilege to see up and down votes separately.
+    pub sees_vote_split: bool,
 }
 
 /// Hidden posts become tombstones for everyone but their author and moderators.
@@ -211,6 +216,14 @@ pub fn load(conn: &mut DbConnection, question_id: i64, reader: Option<Reader>) -
     for a in answer_views.iter_mut() {
         apply_visibility(a, reader);
     }
+    if reader.is_some_and(|r| r.sees_vote_split) {
+        let mut ids: Vec<i64> = answer_views.iter().map(|a| a.id).collect();
+        ids.push(question.id);
+        let splits = vote_splits(conn, &ids)?;
+        for v in std::iter::once(&mut question).chain(answer_views.iter_mut()) {
+            v.vote_split = Some(splits.get(&v.id).copied().unwrap_or([0, 0]));
+        }
+    }
     // The accepted answer comes first, then by score.
     answer_views.sort_by_key(|a| !a.is_accepted);
     let following = match viewer {
@@ -235,6 +248,23 @@ pub fn load(conn: &mut DbConnection, question_id: i64, reader: Option<Reader>) -
         pinned,
         bounty: crate::reputation::bounties::open_on(conn, question_id)?,
     }))
+}
+
+/// Up and down votes of each post.
+fn vote_splits(conn: &mut DbConnection, post_ids: &[i64]) -> Result<HashMap<i64, [i64; 2]>> {
+    use crate::db::schema::votes;
+    let rows: Vec<(i64, i32)> =
+        votes::table.filter(votes::post_id.eq_any(post_ids)).select((votes::post_id, votes::value)).load(conn)?;
+    let mut out: HashMap<i64, [i64; 2]> = HashMap::new();
+    for (post, value) in rows {
+        let e = out.entry(post).or_insert([0, 0]);
+        if value > 0 {
+            e[0] += 1;
+        } else {
+            e[1] += 1;
+        }
+    }
+    Ok(out)
 }
 
 /// Adds buffered view counts (flushed periodically, so a page view is not a write).

@@ -504,3 +504,25 @@ both!(badges_are_awarded_by_the_background_task_once_each_and_shown, |app: TestA
 async fn badges_of(app: &TestApp, who: &Person) -> Value {
     app.api(Method::GET, &format!("/users/{}/badges", who.id), None, None).await.json().await.unwrap()
 }
+
+both_with!(
+    vote_splits_show_only_with_their_privilege,
+    |s: &mut nave::settings::Settings| s.policy.privileges =
+        Privileges::all_at(0).with(nave::reputation::privileges::Privilege::SeeVoteSplits, 1000),
+    |app: TestApp| async move {
+        let alice = app.person("alice").await;
+        let (up, down, seer) = (app.person("upper").await, app.person("downer").await, app.person("seer").await);
+        let qid = app.question(&alice).await["id"].as_i64().unwrap();
+        app.api_vote(&up, "questions", qid, 1).await;
+        app.api_vote(&down, "questions", qid, -1).await;
+        let get = |token: String| {
+            let url = app.url(&format!("/api/v1/questions/{qid}"));
+            async move {
+                reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap()
+            }
+        };
+        assert!(get(alice.token.clone()).await["vote_split"].is_null(), "below 1000: score only");
+        give_reputation(&app, &seer, 1000);
+        assert_eq!(get(seer.token.clone()).await["vote_split"], json!([1, 1]));
+    }
+);

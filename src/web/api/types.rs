@@ -110,6 +110,8 @@ pub struct AnswerJson {
     pub comments: Vec<CommentJson>,
     /// Set when moderators hid it; then only its author and moderators get the text.
     pub hidden_reason: Option<String>,
+    /// [up, down] votes, for callers with the privilege to see them.
+    pub vote_split: Option<[i64; 2]>,
 }
 
 impl AnswerJson {
@@ -128,6 +130,7 @@ impl AnswerJson {
             updated_at: a.updated.iso.clone(),
             comments: a.comments.iter().map(|c| CommentJson::new(state, thread_path, c)).collect(),
             hidden_reason: a.hidden_reason.clone(),
+            vote_split: a.vote_split,
         }
     }
 }
@@ -162,6 +165,8 @@ pub struct QuestionJson {
     pub pinned: bool,
     /// The open bounty, if any.
     pub bounty: Option<crate::reputation::bounties::Bounty>,
+    /// [up, down] votes, for callers with the privilege to see them.
+    pub vote_split: Option<[i64; 2]>,
 }
 
 impl QuestionJson {
@@ -192,6 +197,7 @@ impl QuestionJson {
             duplicate_of: t.duplicate_of.as_ref().map(|d| d.id),
             pinned: t.pinned,
             bounty: t.bounty.clone(),
+            vote_split: q.vote_split,
         }
     }
 }
