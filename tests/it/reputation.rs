@@ -526,3 +526,67 @@ both_with!(
         assert_eq!(get(seer.token.clone()).await["vote_split"], json!([1, 1]));
     }
 );
+
+both_with!(flagging_and_voting_to_close_need_their_privileges, default_privileges, |app: TestApp| async move {
+    let staff = app.person("staffer").await;
+    {
+        use nave::db::schema::users;
+        diesel::update(users::table.find(staff.id))
+            .set(users::role.eq("staff"))
+            .execute(&mut app.pool().get().unwrap())
+            .unwrap();
+    }
+    let newbie = app.person("newbie").await;
+    let qid = app.question(&staff).await["id"].as_i64().unwrap();
+    let res = app
+        .api(Method::POST, &format!("/posts/{qid}/flags"), Some(&newbie.token), Some(json!({"reason": "spam"})))
+        .await;
+    let p = assert_problem(res, 403, "privilege_required").await;
+    assert_eq!(p["detail"], "Flagging posts needs 15 reputation; you have 1.");
+    let res = app
+        .api(
+            Method::POST,
+            &format!("/questions/{qid}/close"),
+            Some(&newbie.token),
+            Some(json!({"reason": "off_topic"})),
+        )
+        .await;
+    let p = assert_problem(res, 403, "privilege_required").await;
+    assert_eq!(p["detail"], "Voting to close and reopen needs 1000 reputation; you have 1.");
+    let res = app.api(Method::PUT, &format!("/questions/{qid}/pin"), Some(&newbie.token), None).await;
+    assert_problem(res, 403, "privilege_required").await;
+});
+
+both_with!(
+    the_hourly_job_closes_bounties_that_are_due,
+    |s: &mut nave::settings::Settings| s.policy.privileges = Privileges::all_at(0),
+    |app: TestApp| async move {
+        let alice = app.person("alice").await;
+        let qid = app.question(&alice).await["id"].as_i64().unwrap();
+        age_question(&app, qid, 3);
+        give_reputation(&app, &alice, 300);
+        assert_eq!(offer(&app, &alice, qid, 100).await.status(), 201);
+        let mut conn = app.pool().get().unwrap();
+        {
+            use nave::db::schema::bounties;
+            diesel::update(bounties::table)
+                .set(bounties::ends_at.eq(nave::accounts::now()))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        nave::jobs::enqueue(&mut conn, &nave::reputation::bounties::ExpireBounties {}, Default::default()).unwrap();
+        drop(conn);
+        app.run_jobs().await;
+        let q: Value = app.api_get_question(qid).await.json().await.unwrap();
+        assert!(q["bounty"].is_null(), "expired by the job");
+        let next: i64 = {
+            use nave::db::schema::jobs;
+            jobs::table
+                .filter(jobs::name.eq("bounties.expire"))
+                .count()
+                .get_result(&mut app.pool().get().unwrap())
+                .unwrap()
+        };
+        assert_eq!(next, 1, "the next hour's run is scheduled");
+    }
+);
