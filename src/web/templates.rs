@@ -62,6 +62,7 @@ fn base_context(state: &AppState, viewer: Option<&Viewer>) -> tera::Context {
     ctx.insert("viewer", &None::<()>);
     ctx.insert("description", &None::<()>);
     ctx.insert("canonical", &None::<()>);
+    ctx.insert("suspension", &None::<()>);
     ctx.insert("site_name", &state.settings.site_name);
     ctx.insert("base_url", &state.base_url);
     ctx.insert("assets", &state.assets.urls());
@@ -69,6 +70,11 @@ fn base_context(state: &AppState, viewer: Option<&Viewer>) -> tera::Context {
         ctx.insert("csrf_token", &v.csrf_token);
         ctx.insert("viewer", &v.user().map(crate::qa::UserRef::from));
         ctx.insert("unread", &v.unread);
+        // A suspended person sees why, and until when, on every page.
+        if let Some(u) = v.user().filter(|u| crate::moderation::ensure_can_write(u).is_err()) {
+            let until = u.suspended_until.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+            ctx.insert("suspension", &(until, u.suspension_reason.clone().unwrap_or_default()));
+        }
     }
     ctx
 }

@@ -329,6 +329,8 @@ both_with!(a_suspended_person_reads_but_cannot_write_until_it_lifts, community, 
     let until = res.json::<Value>().await.unwrap()["until"].as_str().unwrap().to_string();
 
     assert_eq!(thread(&app, Some(&troll), qid).await["id"], qid, "reading still works");
+    let page = app.get_html(&troll.browser, "/").await;
+    assert!(page.contains("Your account is suspended until") && page.contains("insulting other members"), "sees why");
     let p = assert_problem(
         app.api_answer(&troll, qid, "Hold it for a full ten seconds, until the light blinks.").await,
         403,
