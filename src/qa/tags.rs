@@ -27,22 +27,11 @@ pub fn set_for_question(
     post_id: i64,
     names: &[TagName],
 ) -> Result<()> {
+    ensure_may_use(conn, privileges, user, names)?;
     let now = crate::accounts::now();
     let old: Vec<i64> = post_tags::table.filter(post_tags::post_id.eq(post_id)).select(post_tags::tag_id).load(conn)?;
     let mut new_ids = Vec::with_capacity(names.len());
     for name in names {
-        if !privileges.has(user, Privilege::CreateTags) && find(conn, name.as_str())?.is_none() {
-            return Err(Error::forbidden(
-                "privilege_required",
-                format!(
-                    "The tag {:?} does not exist yet, and {} needs {} reputation; you have {}. Choose an existing tag.",
-                    name.as_str(),
-                    Privilege::CreateTags.label().to_lowercase(),
-                    privileges.needed(Privilege::CreateTags),
-                    user.reputation
-                ),
-            ));
-        }
         crate::per_backend!(conn, |c| diesel::insert_into(tags::table)
             .values((tags::name.eq(name.as_str()), tags::question_count.eq(0), tags::created_at.eq(now)))
             .on_conflict(tags::name)
@@ -71,6 +60,28 @@ pub fn set_for_question(
         diesel::update(tags::table.filter(tags::id.eq_any(&added)))
             .set(tags::question_count.eq(tags::question_count + 1))
             .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// New tags need the privilege to create them; existing ones anyone may use.
+pub fn ensure_may_use(conn: &mut DbConnection, privileges: &Privileges, user: &User, names: &[TagName]) -> Result<()> {
+    if privileges.has(user, Privilege::CreateTags) {
+        return Ok(());
+    }
+    for name in names {
+        if find(conn, name.as_str())?.is_none() {
+            return Err(Error::forbidden(
+                "privilege_required",
+                format!(
+                    "The tag {:?} does not exist yet, and {} needs {} reputation; you have {}. Choose an existing tag.",
+                    name.as_str(),
+                    Privilege::CreateTags.label().to_lowercase(),
+                    privileges.needed(Privilege::CreateTags),
+                    user.reputation
+                ),
+            ));
+        }
     }
     Ok(())
 }

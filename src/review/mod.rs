@@ -62,21 +62,7 @@ pub fn edit_or_suggest(
         }
         // New tags need the privilege to create them, from whoever suggests them.
         if let Some(tags) = &e.tags {
-            for t in tags {
-                if !policy.privileges.has(editor, Privilege::CreateTags)
-                    && crate::qa::tags::find(conn, t.as_str())?.is_none()
-                {
-                    return Err(Error::forbidden(
-                        "privilege_required",
-                        format!(
-                            "The tag {:?} does not exist yet, and creating new tags needs {} reputation; you have {}.",
-                            t.as_str(),
-                            policy.privileges.needed(Privilege::CreateTags),
-                            editor.reputation
-                        ),
-                    ));
-                }
-            }
+            crate::qa::tags::ensure_may_use(conn, &policy.privileges, editor, tags)?;
         }
         let id: i64 = diesel::insert_into(suggested_edits::table)
             .values((
@@ -290,29 +276,30 @@ pub fn first_posts(conn: &mut DbConnection, limit: i64) -> Result<Vec<FirstPost>
         .order(posts::id.desc())
         .limit(500)
         .load(conn)?;
-    let mut out = Vec::new();
-    for (id, qid, author, md, at) in rows.into_iter().rev() {
-        let earliest: Option<i64> = posts::table
-            .filter(posts::author_id.eq(author))
-            .select(posts::id)
-            .order(posts::id.asc())
-            .first(conn)
-            .optional()?;
-        if earliest != Some(id) {
-            continue;
-        }
-        let name: String = users::table.find(author).select(users::username).first(conn)?;
-        out.push(FirstPost {
+    // Each author's earliest post, and names, in two queries for the whole list.
+    let authors: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    let mut earliest: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    let theirs: Vec<(i64, i64)> =
+        posts::table.filter(posts::author_id.eq_any(&authors)).select((posts::author_id, posts::id)).load(conn)?;
+    for (author, id) in theirs {
+        let e = earliest.entry(author).or_insert(id);
+        *e = (*e).min(id);
+    }
+    let names: std::collections::HashMap<i64, String> =
+        crate::accounts::users::find_many(conn, &authors)?.into_iter().map(|u| (u.id, u.username)).collect();
+    let out = rows
+        .into_iter()
+        .rev()
+        .filter(|(id, _, author, _, _)| earliest.get(author) == Some(id))
+        .take(limit.max(0) as usize)
+        .map(|(id, qid, author, md, at)| FirstPost {
             post_id: id,
             question_id: qid.unwrap_or(id),
-            author: name,
+            author: names.get(&author).cloned().unwrap_or_default(),
             excerpt: crate::markdown::plain_excerpt(&md, 300),
             created: at.into(),
-        });
-        if out.len() as i64 >= limit {
-            break;
-        }
-    }
+        })
+        .collect();
     Ok(out)
 }
 
